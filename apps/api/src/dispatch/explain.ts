@@ -1,0 +1,73 @@
+import { agents, type Db, queryRows } from "@ops/db";
+import { eq, sql } from "drizzle-orm";
+import type { Principal } from "../auth/principal.ts";
+import { readDispatchSettings } from "../domain/settings.ts";
+import { getTaskFor } from "../domain/tasks.ts";
+import type { Problem } from "./health.ts";
+import { listWorkers } from "./health.ts";
+import { workerAcceptsModel } from "./model-match.ts";
+
+/**
+ * Why a task is or is not being dispatched right now, in the order an operator
+ * would check: status, gate, block, agent, dispatch switch, workers, caps.
+ */
+export async function explainDispatch(db: Db, principal: Principal, id: number) {
+  const task = await getTaskFor(db, principal, id);
+  const settings = await readDispatchSettings(db);
+  const reasons: Problem[] = [];
+  const add = (code: string, message: string) => reasons.push({ code, message });
+
+  if (task.archivedAt) add("ARCHIVED", "the task is archived");
+  if (task.status !== "queued") {
+    add("NOT_QUEUED", task.status === "dispatching" || task.status === "doing"
+      ? `the task is already ${task.status} on ${task.claimedBy ?? "a worker"}`
+      : `the task is ${task.status}, not queued; dispatch it first`);
+  }
+  if (task.execution !== "interactive") add("NOT_INTERACTIVE", "the task is manual; only interactive tasks are dispatched");
+  if (task.sensitive && !task.approvedAt) add("HUMAN_GATE", "sensitive task waiting for an admin's approval (Human Gate)");
+  if (task.blocked) add("BLOCKED", `the task is blocked: ${task.blockedReason ?? "no reason given"}`);
+  const [agent] = task.agentId === null ? [] : await db.select().from(agents).where(eq(agents.id, task.agentId));
+  if (!agent) add("NO_AGENT", "the task has no agent");
+  else if (!agent.active) add("AGENT_INACTIVE", `agent ${agent.slug} is inactive`);
+  if (!settings.dispatchEnabled) add("DISPATCH_DISABLED", "dispatch_enabled is false: launchers receive no work");
+
+  if (agent) {
+    const fresh = (await listWorkers(db, settings.workerStaleSeconds)).filter((w) => w.fresh);
+    const withSlug = fresh.filter((w) => w.agent_slugs.includes(agent.slug));
+    const withModel = withSlug.filter((w) => workerAcceptsModel(task.model, w.models));
+    if (withSlug.length === 0) {
+      add("NO_WORKER_FOR_AGENT", `no fresh worker reports agent ${agent.slug} as usable (${fresh.length} fresh worker(s))`);
+    } else if (withModel.length === 0) {
+      add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${[...new Set(withSlug.flatMap((w) => w.models))].join(", ") || "none"})`);
+    } else if (withModel.every((w) => w.free_slots === 0)) {
+      add("NO_FREE_SLOT", `every matching worker is busy (${withModel.map((w) => w.worker_id).join(", ")})`);
+    }
+    const inFlight = await queryRows<{ slug: string; n: number }>(
+      db,
+      sql`select a.slug, count(*)::int as n from tasks t join agents a on a.id = t.agent_id
+          where t.status in ('dispatching', 'doing') group by a.slug`,
+    );
+    const total = inFlight.reduce((s, r) => s + Number(r.n), 0);
+    if (settings.maxConcurrent > 0 && total >= settings.maxConcurrent) {
+      add("CAPACITY", `global cap reached: ${total} of ${settings.maxConcurrent} tasks in flight`);
+    }
+    const cap = settings.agentCaps[agent.slug];
+    const running = Number(inFlight.find((r) => r.slug === agent.slug)?.n ?? 0);
+    if (cap !== undefined && running >= cap) add("CAPACITY", `agent cap reached: ${running} of ${cap} ${agent.slug} tasks in flight`);
+  }
+  const dispatchableNow = reasons.length === 0;
+  if (dispatchableNow && task.status === "queued") {
+    const [ahead] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from tasks where status = 'queued' and archived_at is null and agent_id = ${task.agentId}
+          and (priority > ${task.priority} or (priority = ${task.priority} and (queued_at, id) < (${task.queuedAt}, ${task.id})))`,
+    );
+    if (Number(ahead?.n ?? 0) > 0) add("QUEUED_BEHIND", `${ahead!.n} task(s) for ${task.agentSlug} are ahead of it in the queue`);
+  }
+  return {
+    task_id: task.id,
+    status: task.status,
+    dispatchable_now: dispatchableNow,
+    reasons,
+  };
+}

@@ -1,0 +1,138 @@
+import { type Db, queryRows, workerHeartbeats } from "@ops/db";
+import { asc, sql } from "drizzle-orm";
+import { GENERATED_DEFAULTS_KEY, readDispatchSettings, readSetting } from "../domain/settings.ts";
+
+export interface Problem {
+  code: string;
+  message: string;
+}
+
+export type WorkerView = Awaited<ReturnType<typeof listWorkers>>[number];
+
+/** Every registered worker with its freshness against the stale threshold. */
+export async function listWorkers(db: Db, workerStaleSeconds: number) {
+  const rows = await db.select().from(workerHeartbeats).orderBy(asc(workerHeartbeats.workerId));
+  const now = Date.now();
+  return rows.map((w) => {
+    const seconds = Math.max(0, (now - w.lastSeenAt.getTime()) / 1000);
+    return {
+      worker_id: w.workerId,
+      hostname: w.hostname,
+      pid: w.pid,
+      version: w.version,
+      agent_slugs: w.agentSlugs,
+      models: w.models,
+      running_task_ids: w.runningTaskIds,
+      free_slots: w.freeSlots,
+      cli_versions: (w.cliVersions ?? {}) as Record<string, string>,
+      last_seen_at: w.lastSeenAt.toISOString(),
+      seconds_since_seen: Math.round(seconds),
+      fresh: seconds <= workerStaleSeconds,
+    };
+  });
+}
+
+/** GET /dispatch/health: the runbook's fields plus every reason `ok` is false, in words. */
+export async function dispatchHealth(db: Db) {
+  const settings = await readDispatchSettings(db);
+  const workers = await listWorkers(db, settings.workerStaleSeconds);
+  // Only in-flight, queued and blocked rows are read (partial indexes), so the
+  // answer costs the same with a million finished tasks in history.
+  const [counts] = await queryRows<{ queued: number; dispatching: number; doing: number; stale_dispatching: number; open_alerts: number }>(
+    db,
+    sql`select
+          (select count(*)::int from tasks where status = 'queued' and archived_at is null) as queued,
+          (select count(*)::int from tasks where status = 'dispatching') as dispatching,
+          (select count(*)::int from tasks where status = 'doing') as doing,
+          (select count(*)::int from tasks where status = 'dispatching'
+             and claimed_at < now() - make_interval(mins => ${settings.staleMinutes})) as stale_dispatching,
+          (select count(*)::int from system_alerts where status = 'open') as open_alerts`,
+  );
+  const [blocked] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from tasks where blocked and status <> 'done' and archived_at is null`,
+  );
+  const dispatching = await queryRows<{
+    id: number;
+    title: string;
+    status: "dispatching" | "doing";
+    slug: string | null;
+    claimed_by: string | null;
+    claimed_at: Date | null;
+    age_seconds: number;
+  }>(
+    db,
+    sql`select t.id, t.title, t.status, a.slug, t.claimed_by, t.claimed_at,
+               extract(epoch from (now() - t.claimed_at))::float8 as age_seconds
+        from tasks t left join agents a on a.id = t.agent_id
+        where t.status in ('dispatching', 'doing') order by t.claimed_at limit 200`,
+  );
+  const activeAgents = (
+    await queryRows<{ slug: string }>(db, sql`select distinct slug from agents where active order by slug`)
+  ).map((r) => r.slug);
+
+  const fresh = workers.filter((w) => w.fresh);
+  const covered = new Set(fresh.flatMap((w) => w.agent_slugs));
+  const problems: Problem[] = [];
+  const staleDispatching = Number(counts?.stale_dispatching ?? 0);
+  if (settings.dispatchEnabled && fresh.length === 0) {
+    problems.push({
+      code: "NO_FRESH_WORKER",
+      message: `dispatch is enabled but no worker has sent a heartbeat in the last ${settings.workerStaleSeconds}s`,
+    });
+  }
+  if (staleDispatching > 0) {
+    problems.push({
+      code: "STALE_DISPATCHING",
+      message: `${staleDispatching} task(s) in dispatching for more than ${settings.staleMinutes} min; run the watchdog (Reconciliar stale)`,
+    });
+  }
+  if (settings.dispatchEnabled && fresh.length > 0) {
+    const uncovered = activeAgents.filter((slug) => !covered.has(slug));
+    if (uncovered.length > 0) {
+      problems.push({
+        code: "AGENT_NOT_COVERED",
+        message: `active agent(s) ${uncovered.join(", ")} are not usable on any fresh worker; deactivate them or fix the runtime (npm run worker:doctor)`,
+      });
+    }
+  }
+  const generated = (await readSetting(db, GENERATED_DEFAULTS_KEY))?.split(",").filter(Boolean) ?? [];
+  if (generated.length > 0) {
+    problems.push({
+      code: "DEFAULT_CREDENTIALS",
+      message: `generated ${generated.join(" and ")} credentials are in use; set OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and OPS_SERVICE_TOKEN before enabling dispatch`,
+    });
+  }
+  return {
+    ok: problems.length === 0,
+    dispatch_enabled: settings.dispatchEnabled,
+    problems,
+    worker_summary: { total: workers.length, fresh: fresh.length, stale: workers.length - fresh.length },
+    workers,
+    queue: {
+      queued: Number(counts?.queued ?? 0),
+      dispatching: Number(counts?.dispatching ?? 0),
+      doing: Number(counts?.doing ?? 0),
+      stale_dispatching: staleDispatching,
+      blocked: Number(blocked?.n ?? 0),
+    },
+    dispatching: dispatching.map((d) => ({
+      task_id: Number(d.id),
+      title: d.title,
+      status: d.status,
+      agent_slug: d.slug,
+      claimed_by: d.claimed_by,
+      claimed_at: d.claimed_at ? new Date(d.claimed_at).toISOString() : null,
+      age_seconds: Math.round(Number(d.age_seconds ?? 0)),
+      stale: d.status === "dispatching" && Number(d.age_seconds ?? 0) > settings.staleMinutes * 60,
+    })),
+    open_alerts: Number(counts?.open_alerts ?? 0),
+    thresholds: {
+      dispatch_stale_minutes: settings.staleMinutes,
+      dispatch_worker_stale_seconds: settings.workerStaleSeconds,
+      dispatch_max_concurrent: settings.maxConcurrent,
+    },
+    active_agents: activeAgents,
+    server_time: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,51 @@
+import { type Db, queryRows, workerHeartbeats } from "@ops/db";
+import { sql } from "drizzle-orm";
+import { readDispatchSettings } from "../domain/settings.ts";
+
+export interface HeartbeatInput {
+  worker_id: string;
+  hostname: string;
+  pid: number;
+  version: string;
+  agent_slugs: string[];
+  models: string[];
+  running_task_ids: number[];
+  free_slots: number;
+  cli_versions: Record<string, string>;
+}
+
+/**
+ * Upserts the worker's row and tells it which of the tasks it runs it no
+ * longer holds (cancelled, recovered by the watchdog, re-claimed elsewhere), so
+ * it stops those agents instead of running a task twice.
+ */
+export async function recordHeartbeat(db: Db, input: HeartbeatInput) {
+  const row = {
+    hostname: input.hostname,
+    pid: input.pid,
+    version: input.version,
+    agentSlugs: input.agent_slugs,
+    models: input.models,
+    runningTaskIds: input.running_task_ids,
+    freeSlots: input.free_slots,
+    cliVersions: input.cli_versions,
+    lastSeenAt: new Date(),
+  };
+  await db
+    .insert(workerHeartbeats)
+    .values({ workerId: input.worker_id, ...row })
+    .onConflictDoUpdate({ target: workerHeartbeats.workerId, set: row });
+  let stop: number[] = [];
+  if (input.running_task_ids.length > 0) {
+    const ids = input.running_task_ids.map(Number);
+    const held = await queryRows<{ id: number }>(
+      db,
+      sql`select id from tasks where id in ${sql.raw(`(${ids.join(",")})`)}
+          and claimed_by = ${input.worker_id} and status in ('dispatching', 'doing') and cancel_requested_at is null`,
+    );
+    const heldIds = new Set(held.map((h) => Number(h.id)));
+    stop = ids.filter((id) => !heldIds.has(id));
+  }
+  const settings = await readDispatchSettings(db);
+  return { ok: true as const, worker_stale_seconds: settings.workerStaleSeconds, stop_task_ids: stop };
+}

@@ -1,0 +1,34 @@
+import type { Db } from "@ops/db";
+import { claimNextTask, type ClaimOutcome, type ClaimRequest } from "./claim.ts";
+import type { DispatchWakeup } from "./wakeup.ts";
+
+// Re-check the queue at least this often while parked, in case a NOTIFY was
+// missed (listener reconnecting) or work became claimable without one (a cap
+// freed up, dispatch switched on).
+const REPOLL_MS = 1000;
+
+/**
+ * POST /dispatch/next with the optional long-poll: when nothing is claimable,
+ * park until a task for one of the worker's slugs is queued (LISTEN/NOTIFY) or
+ * `waitMs` passes. Idle launchers cost one cheap query per second, not a spin.
+ */
+export async function nextWithWait(
+  db: Db,
+  wakeup: DispatchWakeup,
+  request: ClaimRequest & { waitMs: number },
+  actor: string,
+  signal: AbortSignal,
+): Promise<ClaimOutcome> {
+  const deadline = Date.now() + request.waitMs;
+  const subscription = request.waitMs > 0 ? wakeup.subscribe(request.agentSlugs) : undefined;
+  try {
+    for (;;) {
+      const outcome = await claimNextTask(db, request, actor);
+      const remaining = deadline - Date.now();
+      if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
+      await subscription.wait(Math.min(remaining, REPOLL_MS), signal);
+    }
+  } finally {
+    subscription?.cancel();
+  }
+}

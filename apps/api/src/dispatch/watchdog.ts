@@ -1,0 +1,80 @@
+import { type DbOrTx, queryRows } from "@ops/db";
+import { type SQL, sql } from "drizzle-orm";
+import { audit } from "../domain/audit.ts";
+import { loadTask } from "../domain/tasks.ts";
+import { blockAfterFailure } from "./failure.ts";
+
+export interface WatchdogOptions {
+  staleMinutes: number;
+  workerStaleSeconds: number;
+  failureAlertThreshold: number;
+  actor: string;
+  manual: boolean;
+  ip?: string | null;
+}
+
+/**
+ * Which in-flight tasks are stale: dispatching longer than the stale minutes
+ * (runbook 3.1), or held by a worker whose heartbeat is older than the worker
+ * stale threshold — a crashed host should not hold work for 20 minutes.
+ */
+function staleCriteria(staleMinutes: number, workerStaleSeconds: number): SQL {
+  return sql`t.status in ('dispatching', 'doing') and (
+      (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${staleMinutes}))
+      or (w.worker_id is not null and w.last_seen_at < now() - make_interval(secs => ${workerStaleSeconds}))
+      or (w.worker_id is null and t.claimed_at < now() - make_interval(secs => ${workerStaleSeconds})))`;
+}
+
+/**
+ * The stale watchdog pass. Safe to run on several API instances at once: each
+ * stale task is locked (SKIP LOCKED) and re-checked under the lock, so it is
+ * reconciled once — one blocker, one alert occurrence, one audit entry.
+ */
+export async function reconcileStaleDispatches(
+  db: { transaction: <T>(fn: (tx: DbOrTx) => Promise<T>) => Promise<T> } & DbOrTx,
+  options: WatchdogOptions,
+): Promise<number[]> {
+  const criteria = staleCriteria(options.staleMinutes, options.workerStaleSeconds);
+  // Cheap read first: the common answer is "nothing stale", without a transaction.
+  const candidates = await queryRows<{ id: number }>(
+    db,
+    sql`select t.id from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by
+        where ${criteria} limit 500`,
+  );
+  if (candidates.length === 0) return [];
+  const ids = candidates.map((c) => c.id);
+  return db.transaction(async (tx) => {
+    const locked = await queryRows<{ id: number; by_minutes: boolean; claimed_by: string | null; last_seen_at: Date | null }>(
+      tx,
+      sql`select t.id, (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${options.staleMinutes})) as by_minutes,
+                 t.claimed_by, w.last_seen_at
+          from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by
+          where t.id in ${sql.raw(`(${ids.map(Number).join(",")})`)} and ${criteria}
+          order by t.id
+          for update of t skip locked`,
+    );
+    for (const row of locked) {
+      const task = await loadTask(tx, row.id);
+      const worker = row.claimed_by ?? "unknown";
+      const reason = row.by_minutes
+        ? `stale dispatch: in dispatching for more than ${options.staleMinutes} min (worker ${worker})`
+        : `worker ${worker} lost: no heartbeat for more than ${options.workerStaleSeconds}s while the task was ${task.status}`;
+      await blockAfterFailure(tx, task, {
+        reason,
+        evidence: `Reconciled by the stale watchdog (${options.manual ? `manual, by ${options.actor}` : "automatic"}). Claimed at ${task.claimedAt?.toISOString() ?? "?"}, attempt ${task.claimAttempt}.`,
+        source: "system",
+        alertKind: "dispatch_stale",
+        failureAlertThreshold: options.failureAlertThreshold,
+      });
+      await audit(tx, {
+        actor: options.actor,
+        action: "dispatch.reconciled_stale",
+        targetType: "task",
+        targetId: row.id,
+        details: { reason, manual: options.manual, worker_id: row.claimed_by, attempt: task.claimAttempt },
+        ip: options.ip ?? null,
+      });
+    }
+    return locked.map((r) => r.id);
+  });
+}

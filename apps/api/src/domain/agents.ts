@@ -1,0 +1,75 @@
+import type { TAgent } from "@ops/contract";
+import { agents, type Db } from "@ops/db";
+import { asc, eq } from "drizzle-orm";
+import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
+import { audit } from "./audit.ts";
+import { notFound } from "./errors.ts";
+import { toAgentDto } from "./serialize.ts";
+
+export async function listAgents(db: Db, principal: Principal, workspaceId = 1): Promise<TAgent[]> {
+  assertWorkspaceRole(principal, workspaceId, "member");
+  const rows = await db.select().from(agents).where(eq(agents.workspaceId, workspaceId)).orderBy(asc(agents.slug));
+  return rows.map(toAgentDto);
+}
+
+export interface AgentFields {
+  name?: string | undefined;
+  active?: boolean | undefined;
+  launch_command?: string | null | undefined;
+  default_model?: string | null | undefined;
+  working_dir?: string | null | undefined;
+}
+
+const toColumns = (f: AgentFields) => ({
+  ...(f.name !== undefined ? { name: f.name } : {}),
+  ...(f.active !== undefined ? { active: f.active } : {}),
+  ...(f.launch_command !== undefined ? { launchCommand: f.launch_command } : {}),
+  ...(f.default_model !== undefined ? { defaultModel: f.default_model } : {}),
+  ...(f.working_dir !== undefined ? { workingDir: f.working_dir } : {}),
+});
+
+export async function createAgent(
+  db: Db,
+  principal: Principal,
+  input: AgentFields & { workspace_id?: number | undefined; slug: string; name: string },
+  ip: string | null,
+): Promise<TAgent> {
+  const workspaceId = input.workspace_id ?? 1;
+  assertWorkspaceRole(principal, workspaceId, "admin");
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(agents)
+      .values({ workspaceId, slug: input.slug, ...toColumns(input), name: input.name })
+      .returning();
+    await audit(tx, { actor: actorName(principal), action: "agent.created", targetType: "agent", targetId: row!.id, details: { slug: input.slug }, ip });
+    return toAgentDto(row!);
+  });
+}
+
+export async function updateAgent(
+  db: Db,
+  principal: Principal,
+  input: AgentFields & { id: number },
+  ip: string | null,
+): Promise<TAgent> {
+  return db.transaction(async (tx) => {
+    const [existing] = await tx.select().from(agents).where(eq(agents.id, input.id)).for("update");
+    if (!existing) throw notFound(`agent ${input.id}`);
+    assertWorkspaceRole(principal, existing.workspaceId, "admin");
+    const set = toColumns(input);
+    const [row] = await tx
+      .update(agents)
+      .set({ ...set, updatedAt: new Date() })
+      .where(eq(agents.id, input.id))
+      .returning();
+    await audit(tx, {
+      actor: actorName(principal),
+      action: "agent.updated",
+      targetType: "agent",
+      targetId: input.id,
+      details: { slug: existing.slug, fields: Object.keys(set) },
+      ip,
+    });
+    return toAgentDto(row!);
+  });
+}

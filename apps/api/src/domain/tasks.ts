@@ -1,0 +1,302 @@
+import type { TTask, TTaskStatus } from "@ops/contract";
+import { agents, type Db, type DbOrTx, type TaskRow, taskTokens, tasks } from "@ops/db";
+import { and, count, desc, eq, getTableColumns, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
+import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
+import { assertDoneAllowed } from "../dispatch/done-guard.ts";
+import { queueTask } from "../dispatch/queue.ts";
+import { audit } from "./audit.ts";
+import { invalid, notFound, OpsError } from "./errors.ts";
+import { toTaskDto } from "./serialize.ts";
+
+export const taskColumns = { ...getTableColumns(tasks), agentSlug: agents.slug };
+
+export type TaskWithAgent = TaskRow & { agentSlug: string | null };
+
+export async function findTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent | undefined> {
+  const q = db.select(taskColumns).from(tasks).leftJoin(agents, eq(agents.id, tasks.agentId)).where(eq(tasks.id, id));
+  const [row] = lock ? await q.for("update", { of: tasks }) : await q;
+  return row;
+}
+
+export async function loadTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent> {
+  const row = await findTask(db, id, lock);
+  if (!row) throw notFound(`task ${id}`);
+  return row;
+}
+
+/** Loads a task the caller may see (404 rather than 403 across workspaces). */
+export async function getTaskFor(db: DbOrTx, principal: Principal, id: number, needed: "member" | "admin" = "member") {
+  const row = await loadTask(db, id);
+  try {
+    assertTaskAccess(principal, row, needed);
+  } catch (error) {
+    if (error instanceof OpsError && error.code === "NOT_FOUND") throw notFound(`task ${id}`);
+    throw error;
+  }
+  return row;
+}
+
+export interface TaskFilter {
+  workspace_id?: number | undefined;
+  status?: TTaskStatus | undefined;
+  agent_id?: number | undefined;
+  blocked?: boolean | undefined;
+  include_archived?: boolean | undefined;
+  search?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+export async function listTasks(db: Db, principal: Principal, filter: TaskFilter) {
+  const workspaceId = filter.workspace_id ?? 1;
+  assertWorkspaceRole(principal, workspaceId, "member");
+  const conditions: SQL[] = [eq(tasks.workspaceId, workspaceId)];
+  if (!filter.include_archived) conditions.push(isNull(tasks.archivedAt));
+  if (filter.status) conditions.push(eq(tasks.status, filter.status));
+  if (filter.agent_id) conditions.push(eq(tasks.agentId, filter.agent_id));
+  if (filter.blocked !== undefined) conditions.push(eq(tasks.blocked, filter.blocked));
+  if (filter.search) {
+    const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(or(ilike(tasks.title, pattern), ilike(tasks.description, pattern))!);
+  }
+  const where = and(...conditions);
+  const rows = await db
+    .select(taskColumns)
+    .from(tasks)
+    .leftJoin(agents, eq(agents.id, tasks.agentId))
+    .where(where)
+    .orderBy(desc(tasks.id))
+    .limit(filter.limit)
+    .offset(filter.offset);
+  const [total] = await db.select({ n: count() }).from(tasks).where(where);
+  return { tasks: rows.map(toTaskDto), total: total?.n ?? 0 };
+}
+
+/** Resolves `agent_id` or `agent_slug` to an agent of the task's workspace. */
+async function resolveAgentId(
+  db: DbOrTx,
+  workspaceId: number,
+  input: { agent_id?: number | null | undefined; agent_slug?: string | undefined },
+): Promise<number | null | undefined> {
+  if (input.agent_slug !== undefined) {
+    const [agent] = await db
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(eq(agents.workspaceId, workspaceId), eq(agents.slug, input.agent_slug)));
+    if (!agent) throw invalid("agent_slug", `no agent "${input.agent_slug}" in workspace ${workspaceId}`);
+    return agent.id;
+  }
+  if (input.agent_id === undefined || input.agent_id === null) return input.agent_id;
+  const [agent] = await db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.workspaceId, workspaceId), eq(agents.id, input.agent_id)));
+  if (!agent) throw invalid("agent_id", `no agent ${input.agent_id} in workspace ${workspaceId}`);
+  return agent.id;
+}
+
+export interface CreateTaskInput {
+  workspace_id?: number | undefined;
+  title: string;
+  description?: string | undefined;
+  execution?: "manual" | "interactive" | undefined;
+  agent_id?: number | null | undefined;
+  agent_slug?: string | undefined;
+  model?: string | null | undefined;
+  priority?: number | undefined;
+  sensitive?: boolean | undefined;
+  working_dir?: string | null | undefined;
+  status?: "backlog" | "next" | undefined;
+}
+
+export async function createTask(db: Db, principal: Principal, input: CreateTaskInput, ip: string | null): Promise<TTask> {
+  const workspaceId = input.workspace_id ?? 1;
+  assertWorkspaceRole(principal, workspaceId, "member");
+  return db.transaction(async (tx) => {
+    const agentId = await resolveAgentId(tx, workspaceId, input);
+    const [row] = await tx
+      .insert(tasks)
+      .values({
+        workspaceId,
+        title: input.title,
+        description: input.description ?? "",
+        execution: input.execution ?? "manual",
+        agentId: agentId ?? null,
+        model: input.model ?? null,
+        priority: input.priority ?? 0,
+        sensitive: input.sensitive ?? false,
+        workingDir: input.working_dir ?? null,
+        status: input.status ?? "backlog",
+        createdBy: actorName(principal),
+      })
+      .returning({ id: tasks.id });
+    await audit(tx, { actor: actorName(principal), action: "task.created", targetType: "task", targetId: row!.id, ip });
+    return toTaskDto(await loadTask(tx, row!.id));
+  });
+}
+
+export interface UpdateTaskInput {
+  id: number;
+  title?: string | undefined;
+  description?: string | undefined;
+  execution?: "manual" | "interactive" | undefined;
+  agent_id?: number | null | undefined;
+  agent_slug?: string | undefined;
+  model?: string | null | undefined;
+  priority?: number | undefined;
+  sensitive?: boolean | undefined;
+  working_dir?: string | null | undefined;
+  status?: TTaskStatus | undefined;
+  blocked?: boolean | undefined;
+  blocked_reason?: string | null | undefined;
+  force?: boolean | undefined;
+}
+
+const IN_FLIGHT: readonly TTaskStatus[] = ["dispatching", "doing"];
+
+/**
+ * Field changes and status moves. A status move goes through the same rules as
+ * PATCH /tasks/:id/status, so the AI done guard cannot be side-stepped.
+ */
+export async function updateTask(db: Db, principal: Principal, input: UpdateTaskInput, ip: string | null): Promise<TTask> {
+  const { id, status, force, ...fields } = input;
+  if (principal.kind === "agent") {
+    const allowed = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
+    if (allowed.length > 0) throw new OpsError("FORBIDDEN", "an agent token may only change its task's status");
+  }
+  const changed = await db.transaction(async (tx) => {
+    const task = await loadTask(tx, id, true);
+    assertTaskAccess(principal, task, "member");
+    const set: Partial<typeof tasks.$inferInsert> = {};
+    if (fields.title !== undefined) set.title = fields.title;
+    if (fields.description !== undefined) set.description = fields.description;
+    if (fields.execution !== undefined) set.execution = fields.execution;
+    if (fields.model !== undefined) set.model = fields.model;
+    if (fields.priority !== undefined) set.priority = fields.priority;
+    if (fields.working_dir !== undefined) set.workingDir = fields.working_dir;
+    if (fields.sensitive !== undefined && fields.sensitive !== task.sensitive) {
+      set.sensitive = fields.sensitive;
+      // Re-marking a task sensitive needs a fresh approval.
+      set.approvedAt = null;
+      set.approvedBy = null;
+    }
+    if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
+      if (IN_FLIGHT.includes(task.status)) {
+        throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
+      }
+      set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
+    }
+    if (fields.blocked !== undefined) {
+      set.blocked = fields.blocked;
+      set.blockedReason = fields.blocked ? (fields.blocked_reason ?? task.blockedReason ?? "blocked by operator") : null;
+    } else if (fields.blocked_reason !== undefined) {
+      set.blockedReason = fields.blocked_reason;
+    }
+    if (Object.keys(set).length > 0) {
+      await tx.update(tasks).set({ ...set, updatedAt: new Date() }).where(eq(tasks.id, id));
+      await audit(tx, {
+        actor: actorName(principal),
+        action: "task.updated",
+        targetType: "task",
+        targetId: id,
+        details: { fields: Object.keys(set) },
+        ip,
+      });
+    }
+    return Object.keys(set).length > 0;
+  });
+  if (status !== undefined) return changeStatus(db, principal, { id, status, force }, ip);
+  if (!changed) return toTaskDto(await getTaskFor(db, principal, id));
+  return toTaskDto(await loadTask(db, id));
+}
+
+export async function changeStatus(
+  db: Db,
+  principal: Principal,
+  input: { id: number; status: TTaskStatus; force?: boolean | undefined },
+  ip: string | null,
+): Promise<TTask> {
+  const { id, status } = input;
+  const force = input.force === true;
+  if (force && principal.kind !== "service" && !(principal.kind === "user" && isAdminOf(principal))) {
+    throw new OpsError("FORBIDDEN", "force=true is for admins and the service token only");
+  }
+  if (status === "queued") return queueTask(db, principal, id, ip);
+  if (status === "dispatching" || status === "doing") {
+    throw new OpsError("BAD_STATUS", `only a launcher moves tasks to ${status}; dispatch the task instead`);
+  }
+  if (principal.kind === "agent" && status !== "review") {
+    throw new OpsError("FORBIDDEN", "an agent token may only move its task to review");
+  }
+  return db.transaction(async (tx) => {
+    const task = await loadTask(tx, id, true);
+    assertTaskAccess(principal, task, force ? "admin" : "member");
+    if (status === "done" && task.status !== "done") {
+      const forced = await assertDoneAllowed(tx, task, force);
+      if (forced) {
+        await audit(tx, { actor: actorName(principal), action: "task.done_forced", targetType: "task", targetId: id, ip });
+      }
+    }
+    const leavingFlight = IN_FLIGHT.includes(task.status) && !IN_FLIGHT.includes(status);
+    await tx
+      .update(tasks)
+      .set({
+        status,
+        updatedAt: new Date(),
+        ...(status === "done" || status === "review" ? { finishedAt: task.finishedAt ?? new Date() } : {}),
+        // A task taken out of flight by hand loses its claim: late launcher reports are refused.
+        ...(leavingFlight ? { claimedBy: null, claimedAt: null } : {}),
+      })
+      .where(eq(tasks.id, id));
+    if (leavingFlight) await revokeTaskTokens(tx, id);
+    await audit(tx, {
+      actor: actorName(principal),
+      action: "task.status_changed",
+      targetType: "task",
+      targetId: id,
+      details: { from: task.status, to: status, ...(force ? { force: true } : {}) },
+      ip,
+    });
+    return toTaskDto(await loadTask(tx, id));
+  });
+}
+
+function isAdminOf(principal: Extract<Principal, { kind: "user" }>): boolean {
+  return principal.isInstanceAdmin || [...principal.roles.values()].includes("admin");
+}
+
+export async function archiveTask(db: Db, principal: Principal, id: number, ip: string | null): Promise<TTask> {
+  return db.transaction(async (tx) => {
+    const task = await loadTask(tx, id, true);
+    assertTaskAccess(principal, task, "member");
+    if (IN_FLIGHT.includes(task.status)) {
+      throw new OpsError("BAD_STATUS", `task ${id} is ${task.status}; cancel it before archiving`);
+    }
+    await tx.update(tasks).set({ archivedAt: sql`coalesce(${tasks.archivedAt}, now())`, updatedAt: new Date() }).where(eq(tasks.id, id));
+    await audit(tx, { actor: actorName(principal), action: "task.archived", targetType: "task", targetId: id, ip });
+    return toTaskDto(await loadTask(tx, id));
+  });
+}
+
+export async function deleteTask(db: Db, principal: Principal, id: number, ip: string | null): Promise<void> {
+  await db.transaction(async (tx) => {
+    const task = await loadTask(tx, id, true);
+    assertTaskAccess(principal, task, "admin");
+    await tx.delete(tasks).where(eq(tasks.id, id));
+    await audit(tx, {
+      actor: actorName(principal),
+      action: "task.deleted",
+      targetType: "task",
+      targetId: id,
+      details: { title: task.title },
+      ip,
+    });
+  });
+}
+
+export async function revokeTaskTokens(db: DbOrTx, taskId: number): Promise<void> {
+  await db
+    .update(taskTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(taskTokens.taskId, taskId), isNull(taskTokens.revokedAt)));
+}

@@ -1,0 +1,118 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyCookie from "@fastify/cookie";
+import fastifyStatic from "@fastify/static";
+import type { OpsDatabase } from "@ops/db";
+import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { ServiceTokenVerifier } from "./auth/authenticate.ts";
+import { DispatchWakeup } from "./dispatch/wakeup.ts";
+import type { Env } from "./env.ts";
+import { implementation } from "./procedures/index.ts";
+import { registerRestRoutes, restError } from "./rest/adapter.ts";
+import { buildOpenApiDocument } from "./rest/openapi.ts";
+import type { AppDeps } from "./trpc/context.ts";
+import { createRequestContext } from "./trpc/create-context.ts";
+import { buildAppRouter } from "./trpc/router.ts";
+import { TRPCError } from "@trpc/server";
+
+const BODY_LIMIT = 1024 * 1024;
+
+// The SPA is served from the same origin; nothing else may run or be framed.
+const SECURITY_HEADERS = {
+  "content-security-policy":
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "permissions-policy": "camera=(), microphone=(), geolocation=()",
+};
+
+export interface BuiltServer {
+  app: FastifyInstance;
+  deps: AppDeps;
+}
+
+const defaultWebDist = resolve(dirname(fileURLToPath(import.meta.url)), "../../web/dist");
+
+export async function buildServer(env: Env, database: OpsDatabase, log: Logger): Promise<BuiltServer> {
+  const wakeup = new DispatchWakeup(database, log);
+  await wakeup.start();
+  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), wakeup };
+  const appRouter = buildAppRouter(implementation);
+
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    trustProxy: env.TRUST_PROXY,
+    bodyLimit: BODY_LIMIT,
+    disableRequestLogging: env.LOG_LEVEL !== "debug" && env.LOG_LEVEL !== "trace",
+    routerOptions: { maxParamLength: 200 },
+  });
+  await app.register(fastifyCookie);
+
+  // Empty JSON bodies mean "no fields" (curl -X POST without -d); anything else must parse.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, text, done) => {
+    const source = String(text);
+    if (source.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(source));
+    } catch {
+      const error = new Error("the request body is not valid JSON") as Error & { statusCode: number; code: string };
+      error.statusCode = 400;
+      error.code = "VALIDATION";
+      done(error, undefined);
+    }
+  });
+
+  app.addHook("onSend", async (_req, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    return payload;
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err: error }, "request failed");
+      const { body } = restError(new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: error }));
+      return reply.code(500).send(body);
+    }
+    const code = status === 401 ? "UNAUTHORIZED" : status === 404 ? "NOT_FOUND" : status === 429 ? "RATE_LIMITED" : "VALIDATION";
+    const message =
+      status === 413 ? `the request body is larger than ${BODY_LIMIT} bytes`
+      : status === 415 ? "send the request body as application/json"
+      : error.message;
+    return reply.code(status).send({ error: { code, message } });
+  });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, res }: { req: Parameters<typeof createRequestContext>[1]; res: Parameters<typeof createRequestContext>[2] }) =>
+        createRequestContext(deps, req, res),
+    },
+  });
+
+  registerRestRoutes(app, deps, appRouter);
+  app.get("/api/openapi.json", async () => buildOpenApiDocument());
+  app.all("/api/*", async (req, reply) =>
+    reply.code(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}` } }),
+  );
+
+  const webDist = env.OPS_WEB_DIST ?? defaultWebDist;
+  if (existsSync(join(webDist, "index.html"))) {
+    await app.register(fastifyStatic, { root: webDist, wildcard: false });
+    // Client-side routes fall back to the SPA shell.
+    app.get("/*", async (_req, reply) => reply.type("text/html").sendFile("index.html"));
+  } else {
+    app.get("/", async (_req, reply) =>
+      reply.type("text/plain").send("OPS Center API is running. The web app is not built: run `pnpm --filter @ops/web build`."),
+    );
+  }
+  return { app, deps };
+}

@@ -1,0 +1,25 @@
+/** Machine-readable error codes; scripts branch on `code` in REST errors. */
+export const OPS_ERROR_CODES = [
+  "VALIDATION",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "RATE_LIMITED",
+  "HUMAN_GATE",
+  "NO_AGENT",
+  "AGENT_INACTIVE",
+  "BLOCKED",
+  "BAD_STATUS",
+  "NOT_INTERACTIVE",
+  "DONE_GUARD",
+  "STALE_CLAIM",
+  "UNAVAILABLE",
+  "INTERNAL",
+] as const;
+export type OpsErrorCode = (typeof OPS_ERROR_CODES)[number];
+
+/** REST body of every error. */
+export interface RestError {
+  error: { code: OpsErrorCode | string; message: string; field?: string };
+}

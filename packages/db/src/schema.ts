@@ -1,0 +1,280 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+// Columns are camelCase here and snake_case in the database (casing: "snake_case"
+// in drizzle-kit and in the runtime client), so raw SQL uses the snake_case names.
+
+const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
+const tstz = () => timestamp({ withTimezone: true });
+
+export const workspaces = pgTable("workspaces", {
+  id: serial().primaryKey(),
+  name: text().notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable("users", {
+  id: serial().primaryKey(),
+  username: text().notNull().unique(),
+  passwordHash: text().notNull(),
+  isInstanceAdmin: boolean().notNull().default(false),
+  passwordChangedAt: tstz().notNull().defaultNow(),
+  createdAt: createdAt(),
+});
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    workspaceId: integer()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text({ enum: ["admin", "member"] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.userId] }), index().on(t.userId)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    // sha256 of the cookie value: a leaked table does not hand out live sessions.
+    idHash: text().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: tstz().notNull(),
+    ip: text(),
+  },
+  (t) => [index().on(t.userId)],
+);
+
+export const agents = pgTable(
+  "agents",
+  {
+    id: serial().primaryKey(),
+    workspaceId: integer()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    slug: text().notNull(),
+    name: text().notNull(),
+    active: boolean().notNull().default(true),
+    launchCommand: text(),
+    defaultModel: text(),
+    workingDir: text(),
+    createdAt: createdAt(),
+    updatedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex().on(t.workspaceId, t.slug)],
+);
+
+export const TASK_STATUSES = [
+  "backlog",
+  "next",
+  "queued",
+  "dispatching",
+  "doing",
+  "review",
+  "waiting",
+  "done",
+] as const;
+
+export const tasks = pgTable(
+  "tasks",
+  {
+    id: serial().primaryKey(),
+    workspaceId: integer()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    title: text().notNull(),
+    description: text().notNull().default(""),
+    status: text({ enum: TASK_STATUSES }).notNull().default("backlog"),
+    execution: text({ enum: ["manual", "interactive"] })
+      .notNull()
+      .default("manual"),
+    agentId: integer().references(() => agents.id, { onDelete: "set null" }),
+    model: text(),
+    // Higher runs first; ties go to the task queued longest.
+    priority: integer().notNull().default(0),
+    workingDir: text(),
+    sensitive: boolean().notNull().default(false),
+    approvedAt: tstz(),
+    approvedBy: text(),
+    blocked: boolean().notNull().default(false),
+    blockedReason: text(),
+    dispatchOutput: jsonb(),
+    claimedBy: text(),
+    claimedAt: tstz(),
+    // Incremented on every claim; reports must quote it (claim fencing).
+    claimAttempt: integer().notNull().default(0),
+    queuedAt: tstz(),
+    startedAt: tstz(),
+    finishedAt: tstz(),
+    failureCount: integer().notNull().default(0),
+    cancelRequestedAt: tstz(),
+    createdBy: text(),
+    archivedAt: tstz(),
+    createdAt: createdAt(),
+    updatedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [
+    // The claim query reads only this partial index: it stays small however
+    // long the history of finished tasks grows.
+    index("tasks_queue_idx")
+      .on(t.priority.desc(), t.queuedAt, t.id)
+      .where(sql`status = 'queued' and archived_at is null`),
+    index("tasks_in_flight_idx")
+      .on(t.status, t.claimedAt)
+      .where(sql`status in ('dispatching', 'doing')`),
+    index("tasks_workspace_status_idx").on(t.workspaceId, t.status, t.id.desc()),
+    index("tasks_blocked_idx").on(t.status).where(sql`blocked`),
+    index().on(t.agentId),
+  ],
+);
+
+export const taskContext = pgTable(
+  "task_context",
+  {
+    id: serial().primaryKey(),
+    taskId: integer()
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    kind: text().notNull(),
+    source: text({ enum: ["human", "ai", "launcher", "system"] }).notNull(),
+    body: text().notNull(),
+    author: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index().on(t.taskId)],
+);
+
+export const taskComments = pgTable(
+  "task_comments",
+  {
+    id: serial().primaryKey(),
+    taskId: integer()
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    author: text().notNull(),
+    body: text().notNull(),
+    kind: text({ enum: ["user", "ai-dispatch-log"] })
+      .notNull()
+      .default("user"),
+    createdAt: createdAt(),
+  },
+  (t) => [index().on(t.taskId)],
+);
+
+export const timeLogs = pgTable(
+  "time_logs",
+  {
+    id: serial().primaryKey(),
+    taskId: integer()
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    source: text({ enum: ["ai", "human"] }).notNull(),
+    minutes: integer().notNull(),
+    note: text(),
+    author: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index().on(t.taskId)],
+);
+
+export const opsSettings = pgTable("ops_settings", {
+  key: text().primaryKey(),
+  value: text().notNull(),
+  updatedAt: tstz().notNull().defaultNow(),
+  updatedBy: text(),
+});
+
+export const workerHeartbeats = pgTable("worker_heartbeats", {
+  workerId: text().primaryKey(),
+  hostname: text().notNull(),
+  pid: integer().notNull(),
+  version: text().notNull(),
+  agentSlugs: text().array().notNull(),
+  models: text().array().notNull(),
+  runningTaskIds: integer().array().notNull(),
+  freeSlots: integer().notNull(),
+  cliVersions: jsonb().notNull().default({}),
+  startedAt: tstz().notNull().defaultNow(),
+  lastSeenAt: tstz().notNull().defaultNow(),
+});
+
+export const systemAlerts = pgTable(
+  "system_alerts",
+  {
+    id: serial().primaryKey(),
+    workspaceId: integer()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    kind: text().notNull(),
+    taskId: integer().references(() => tasks.id, { onDelete: "cascade" }),
+    status: text({ enum: ["open", "resolved"] }).notNull().default("open"),
+    message: text().notNull(),
+    occurrences: integer().notNull().default(1),
+    firstSeenAt: tstz().notNull().defaultNow(),
+    lastSeenAt: tstz().notNull().defaultNow(),
+    resolvedAt: tstz(),
+    resolvedBy: text(),
+  },
+  // One alert per (kind, task): the watchdog reopens it instead of piling up.
+  (t) => [uniqueIndex().on(t.kind, t.taskId), index().on(t.status)],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    actor: text().notNull(),
+    action: text().notNull(),
+    targetType: text(),
+    targetId: text(),
+    details: jsonb().notNull().default({}),
+    ip: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index().on(t.action, t.createdAt), index().on(t.targetType, t.targetId)],
+);
+
+// Short-lived credentials handed to a dispatched agent: scoped to one task and
+// one claim attempt, revoked when the claim ends.
+export const taskTokens = pgTable(
+  "task_tokens",
+  {
+    tokenHash: text().primaryKey(),
+    taskId: integer()
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    claimAttempt: integer().notNull(),
+    createdAt: createdAt(),
+    revokedAt: tstz(),
+  },
+  (t) => [index().on(t.taskId)],
+);
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type AgentRow = typeof agents.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type TaskContextRow = typeof taskContext.$inferSelect;
+export type TaskCommentRow = typeof taskComments.$inferSelect;
+export type TimeLogRow = typeof timeLogs.$inferSelect;
+export type WorkerHeartbeatRow = typeof workerHeartbeats.$inferSelect;
+export type SystemAlertRow = typeof systemAlerts.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+export type TaskStatus = (typeof TASK_STATUSES)[number];

@@ -1,0 +1,37 @@
+import { sql } from "drizzle-orm";
+import type { DbOrTx } from "./client.ts";
+import { agents, opsSettings, workspaces } from "./schema.ts";
+
+/** The runbook's four runtimes, seeded into workspace 1 on first start. */
+export const DEFAULT_AGENTS = [
+  { slug: "opencode", name: "OpenCode" },
+  { slug: "claudecode", name: "Claude Code" },
+  { slug: "codex", name: "Codex" },
+  { slug: "hermes", name: "Hermes" },
+] as const;
+
+export const DEFAULT_SETTINGS: Record<string, string> = {
+  dispatch_enabled: "false",
+  dispatch_stale_minutes: "20",
+  dispatch_worker_stale_seconds: "90",
+  dispatch_max_concurrent: "0",
+  dispatch_agent_caps: "{}",
+  dispatch_failure_alert_threshold: "3",
+};
+
+/** Idempotent: safe on every start, never overwrites what an operator changed. */
+export async function seedDefaults(db: DbOrTx): Promise<void> {
+  await db.insert(workspaces).values({ id: 1, name: "Default" }).onConflictDoNothing();
+  // An explicit id does not advance the serial; keep it ahead of the seeded row.
+  await db.execute(
+    sql`select setval(pg_get_serial_sequence('workspaces', 'id'), greatest((select max(id) from workspaces), 1))`,
+  );
+  await db
+    .insert(agents)
+    .values(DEFAULT_AGENTS.map((a) => ({ ...a, workspaceId: 1 })))
+    .onConflictDoNothing();
+  await db
+    .insert(opsSettings)
+    .values(Object.entries(DEFAULT_SETTINGS).map(([key, value]) => ({ key, value })))
+    .onConflictDoNothing();
+}
