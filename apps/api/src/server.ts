@@ -5,7 +5,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import type { OpsDatabase } from "@ops/db";
 import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ServiceTokenVerifier } from "./auth/authenticate.ts";
 import { DispatchWakeup } from "./dispatch/wakeup.ts";
@@ -49,7 +49,8 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
     loggerInstance: log as unknown as FastifyBaseLogger,
     trustProxy: env.TRUST_PROXY,
     bodyLimit: BODY_LIMIT,
-    disableRequestLogging: env.LOG_LEVEL !== "debug" && env.LOG_LEVEL !== "trace",
+    // Per-request lines only when debugging: at dispatch rates they would drown the log.
+    logController: new LogController({ disableRequestLogging: env.LOG_LEVEL !== "debug" && env.LOG_LEVEL !== "trace" }),
     routerOptions: { maxParamLength: 200 },
   });
   await app.register(fastifyCookie);

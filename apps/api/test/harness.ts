@@ -1,0 +1,90 @@
+import { type AppRouter, SERVICE_TOKEN_HEADER } from "@ops/contract";
+import { createDb, type OpsDatabase, seedDefaults } from "@ops/db";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
+import { restClient } from "../../../tests/support/spawn-api.ts";
+import { bootstrapCredentials } from "../src/auth/bootstrap.ts";
+import { loadEnv } from "../src/env.ts";
+import { createLogger } from "../src/logger.ts";
+import { buildServer } from "../src/server.ts";
+
+export type DbKind = "pglite" | "postgres";
+export const DB_KINDS: DbKind[] = ["pglite", "postgres"];
+
+export const SERVICE_TOKEN = "suite-service-token-0123456789abcdef";
+export const ADMIN = { username: "admin", password: "admin-password-for-tests" };
+
+export interface TestApi {
+  kind: DbKind;
+  baseUrl: string;
+  apiBase: string;
+  database: OpsDatabase;
+  /** REST as the service token. */
+  rest: ReturnType<typeof restClient>;
+  /** REST with any headers (none: anonymous). */
+  restAs(headers: Record<string, string>): ReturnType<typeof restClient>;
+  /** The typed tRPC client built from the contract alone, as the launcher builds it. */
+  trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
+  trpcAs(headers: Record<string, string>): ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** Signs in and returns the session cookie header. */
+  login(username?: string, password?: string): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real API in this process on a real port, over PGlite (in memory) or a
+ * fresh PostgreSQL database. One per test file.
+ */
+export async function startTestApi(kind: DbKind, envOverrides: Record<string, string> = {}): Promise<TestApi> {
+  let fresh: FreshDatabase | undefined;
+  if (kind === "postgres") fresh = await createFreshDatabase();
+  const env = loadEnv({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    OPS_SERVICE_TOKEN: SERVICE_TOKEN,
+    OPS_ADMIN_USER: ADMIN.username,
+    OPS_ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: "silent",
+    OPS_DATA_DIR: "memory://",
+    ...(fresh ? { DATABASE_URL: fresh.url } : {}),
+    ...envOverrides,
+  });
+  const database = await createDb({ databaseUrl: env.DATABASE_URL, dataDir: env.OPS_DATA_DIR, maxConnections: 30 });
+  await database.migrate();
+  await seedDefaults(database.db);
+  await bootstrapCredentials(database.db, env);
+  const { app, deps } = await buildServer(env, database, createLogger("silent"));
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const apiBase = `${baseUrl}/api`;
+  const trpcAs = (headers: Record<string, string>) =>
+    createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, headers })] });
+  return {
+    kind,
+    baseUrl,
+    apiBase,
+    database,
+    rest: restClient(apiBase, { [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN }),
+    restAs: (headers) => restClient(apiBase, headers),
+    trpc: trpcAs({ [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN }),
+    trpcAs,
+    async login(username = ADMIN.username, password = ADMIN.password) {
+      const res = await fetch(`${apiBase}/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password }),
+      });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+      const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+      return { cookie };
+    },
+    async close() {
+      await deps.wakeup.stop();
+      await app.close();
+      await database.close();
+      await fresh?.drop();
+    },
+  };
+}

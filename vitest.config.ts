@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // Suites start real servers and databases: give them room, run two files at a time (2 cores).
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    pool: "forks",
+    maxWorkers: 2,
+    fileParallelism: true,
+    reporters: ["default"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["apps/api/test/**/*.test.ts", "apps/launcher/test/**/*.test.ts", "packages/*/src/**/*.test.ts", "scripts/**/*.test.ts", "tests/**/*.test.ts"],
+        },
+      },
+    ],
+  },
+});
