@@ -2,6 +2,9 @@ import { SERVICE_TOKEN_HEADER } from "@ops/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, DB_KINDS, SERVICE_TOKEN, startTestApi, type TestApi } from "./harness.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+const json = async (res: Response): Promise<any> => res.json();
+
 describe.each(DB_KINDS)("foundation on %s", (kind) => {
   let api: TestApi;
   beforeAll(async () => {
@@ -20,9 +23,9 @@ describe.each(DB_KINDS)("foundation on %s", (kind) => {
     it("enables and disables dispatch with the service token", async () => {
       const on = await put("true");
       expect(on.status).toBe(200);
-      expect((await on.json()).value).toBe("true");
+      expect((await json(on)).value).toBe("true");
       const off = await put("false");
-      expect((await off.json()).value).toBe("false");
+      expect((await json(off)).value).toBe("false");
       const list = await api.rest("GET", "/settings");
       expect(list.body.find((s: { key: string }) => s.key === "dispatch_enabled").value).toBe("false");
     });
@@ -31,14 +34,14 @@ describe.each(DB_KINDS)("foundation on %s", (kind) => {
       await put("false");
       const res = await put("true", "not-the-token");
       expect(res.status).toBe(401);
-      expect((await res.json()).error.code).toBe("UNAUTHORIZED");
+      expect((await json(res)).error.code).toBe("UNAUTHORIZED");
       expect((await api.rest("GET", "/settings/dispatch_enabled")).body.value).toBe("false");
     });
 
     it('refuses {"value":"maybe"} with 400 naming the key', async () => {
       const res = await put("maybe");
       expect(res.status).toBe(400);
-      const body = (await res.json()) as { error: { code: string; message: string } };
+      const body = (await json(res)) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("VALIDATION");
       expect(body.error.message).toContain("dispatch_enabled");
       expect(body.error.message).toContain('"true" or "false"');
@@ -221,6 +224,6 @@ describe.each(DB_KINDS)("foundation on %s", (kind) => {
       body: "{not json",
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("VALIDATION");
+    expect(((await json(res)) as { error: { code: string } }).error.code).toBe("VALIDATION");
   });
 });
