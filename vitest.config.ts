@@ -18,6 +18,23 @@ export default defineConfig({
           include: ["apps/api/test/**/*.test.ts", "apps/launcher/test/**/*.test.ts", "packages/*/src/**/*.test.ts", "scripts/**/*.test.ts", "tests/**/*.test.ts"],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: "web",
+          environment: "jsdom",
+          include: ["apps/web/src/**/*.test.tsx", "apps/web/src/**/*.test.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Real Chromium against a real API: see apps/web/e2e.
+          name: "browser",
+          environment: "node",
+          include: ["apps/web/e2e/**/*.test.ts"],
+        },
+      },
     ],
   },
 });
