@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["apps/api/test/**/*.test.ts", "apps/launcher/test/**/*.test.ts", "packages/*/src/**/*.test.ts", "scripts/**/*.test.ts", "tests/**/*.test.ts"],
+          include: ["apps/api/test/**/*.test.ts", "apps/api/src/**/*.test.ts", "apps/launcher/src/**/*.test.ts", "apps/launcher/test/**/*.test.ts", "packages/*/src/**/*.test.ts", "scripts/**/*.test.ts", "tests/**/*.test.ts"],
         },
       },
       {

@@ -88,3 +88,30 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
     },
   };
 }
+
+/** Adds a user with a role in a workspace (workspace 2 is created on demand). */
+export async function createUser(
+  api: TestApi,
+  username: string,
+  role: "admin" | "member",
+  workspaceId = 1,
+  password = "member-password-123",
+): Promise<Record<string, string>> {
+  const { hashPassword } = await import("../src/auth/crypto.ts");
+  const { memberships, users, workspaces } = await import("@ops/db");
+  const db = api.database.db;
+  await db.insert(workspaces).values({ id: workspaceId, name: `Workspace ${workspaceId}` }).onConflictDoNothing();
+  const [user] = await db
+    .insert(users)
+    .values({ username, passwordHash: await hashPassword(password) })
+    .returning({ id: users.id });
+  await db.insert(memberships).values({ workspaceId, userId: user!.id, role });
+  return api.login(username, password);
+}
+
+/** Runs raw SQL against the suite's database (time travel, inspection). */
+export async function sqlRows<T = Record<string, unknown>>(api: TestApi, text: string): Promise<T[]> {
+  const { queryRows } = await import("@ops/db");
+  const { sql } = await import("drizzle-orm");
+  return queryRows<T>(api.database.db, sql.raw(text));
+}

@@ -60,7 +60,8 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
     const [ahead] = await queryRows<{ n: number }>(
       db,
       sql`select count(*)::int as n from tasks where status = 'queued' and archived_at is null and agent_id = ${task.agentId}
-          and (priority > ${task.priority} or (priority = ${task.priority} and (queued_at, id) < (${task.queuedAt}, ${task.id})))`,
+          and (priority > ${task.priority} or (priority = ${task.priority}
+               and (queued_at, id) < (select queued_at, id from tasks where id = ${task.id})))`,
     );
     if (Number(ahead?.n ?? 0) > 0) add("QUEUED_BEHIND", `${ahead!.n} task(s) for ${task.agentSlug} are ahead of it in the queue`);
   }
