@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-export const TSX = join(REPO_ROOT, "node_modules/.bin/tsx");
+/** tsx's CLI entry: run it with `node` (node_modules/.bin/tsx is a shell shim). */
+export const TSX = join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
