@@ -110,6 +110,14 @@ export const contract = {
       }),
       output: ZAgent,
     }),
+    delete: mutation({
+      method: "DELETE",
+      path: "/agents/{id}",
+      access: "admin",
+      summary: "Remove an agent; its tasks keep their history with no agent.",
+      input: byId,
+      output: ZOk,
+    }),
   },
   tasks: {
     list: query({
@@ -385,12 +393,24 @@ export const contract = {
       path: "/dispatch/reconcile-stale",
       access: "admin",
       summary: "Manual watchdog: reconcile tasks dispatching longer than `minutes`.",
-      input: z.object({ minutes: z.number().int().min(0).max(10_080).optional() }),
+      input: z.object({
+        minutes: z.number().int().min(0).max(10_080).optional(),
+        /** Limit the pass to these tasks (smoke tests reconcile only their own). */
+        task_ids: z.array(ZId).min(1).max(1000).optional(),
+      }),
       output: z.object({
         stale_minutes: z.number(),
         reconciled: z.number(),
         task_ids: z.array(z.number()),
       }),
+    }),
+    removeWorker: mutation({
+      method: "DELETE",
+      path: "/dispatch/workers/{worker_id}",
+      access: "operator",
+      summary: "Forget a worker's heartbeat row (a decommissioned host, a smoke test's fake worker).",
+      input: z.object({ worker_id: ZWorkerId }),
+      output: ZOk,
     }),
     started: mutation({
       method: "POST",

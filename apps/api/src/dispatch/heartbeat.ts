@@ -1,5 +1,7 @@
 import { type Db, queryRows, workerHeartbeats } from "@ops/db";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { audit } from "../domain/audit.ts";
+import { notFound } from "../domain/errors.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 
 export interface HeartbeatInput {
@@ -48,4 +50,10 @@ export async function recordHeartbeat(db: Db, input: HeartbeatInput) {
   }
   const settings = await readDispatchSettings(db);
   return { ok: true as const, worker_stale_seconds: settings.workerStaleSeconds, stop_task_ids: stop };
+}
+
+export async function removeWorker(db: Db, workerId: string, actor: string, ip: string | null): Promise<void> {
+  const removed = await db.delete(workerHeartbeats).where(eq(workerHeartbeats.workerId, workerId)).returning({ id: workerHeartbeats.workerId });
+  if (removed.length === 0) throw notFound(`worker ${workerId}`);
+  await audit(db, { actor, action: "dispatch.worker_removed", targetType: "worker", targetId: workerId, ip });
 }

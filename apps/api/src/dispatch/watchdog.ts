@@ -11,6 +11,8 @@ export interface WatchdogOptions {
   actor: string;
   manual: boolean;
   ip?: string | null;
+  /** Only these tasks (a targeted manual pass). */
+  taskIds?: readonly number[] | undefined;
 }
 
 /**
@@ -34,7 +36,8 @@ export async function reconcileStaleDispatches(
   db: { transaction: <T>(fn: (tx: DbOrTx) => Promise<T>) => Promise<T> } & DbOrTx,
   options: WatchdogOptions,
 ): Promise<number[]> {
-  const criteria = staleCriteria(options.staleMinutes, options.workerStaleSeconds);
+  const only = options.taskIds?.length ? sql.raw(` and t.id in (${options.taskIds.map(Number).join(",")})`) : sql``;
+  const criteria = sql`${staleCriteria(options.staleMinutes, options.workerStaleSeconds)}${only}`;
   // Cheap read first: the common answer is "nothing stale", without a transaction.
   const candidates = await queryRows<{ id: number }>(
     db,

@@ -1,9 +1,9 @@
 import type { TAgent } from "@ops/contract";
-import { agents, type Db } from "@ops/db";
-import { asc, eq } from "drizzle-orm";
+import { agents, type Db, queryRows } from "@ops/db";
+import { asc, eq, sql } from "drizzle-orm";
 import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
 import { audit } from "./audit.ts";
-import { notFound } from "./errors.ts";
+import { notFound, OpsError } from "./errors.ts";
 import { toAgentDto } from "./serialize.ts";
 
 export async function listAgents(db: Db, principal: Principal, workspaceId = 1): Promise<TAgent[]> {
@@ -71,5 +71,22 @@ export async function updateAgent(
       ip,
     });
     return toAgentDto(row!);
+  });
+}
+
+export async function deleteAgent(db: Db, principal: Principal, id: number, ip: string | null): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [existing] = await tx.select().from(agents).where(eq(agents.id, id)).for("update");
+    if (!existing) throw notFound(`agent ${id}`);
+    assertWorkspaceRole(principal, existing.workspaceId, "admin");
+    const [busy] = await queryRows<{ n: number }>(
+      tx,
+      sql`select count(*)::int as n from tasks where agent_id = ${id} and status in ('queued', 'dispatching', 'doing')`,
+    );
+    if (Number(busy?.n ?? 0) > 0) {
+      throw new OpsError("BAD_STATUS", `agent ${existing.slug} has ${busy!.n} queued or running task(s); cancel them first`);
+    }
+    await tx.delete(agents).where(eq(agents.id, id));
+    await audit(tx, { actor: actorName(principal), action: "agent.deleted", targetType: "agent", targetId: id, details: { slug: existing.slug }, ip });
   });
 }

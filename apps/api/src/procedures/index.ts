@@ -5,7 +5,7 @@ import { authenticate } from "../auth/authenticate.ts";
 import { actorName, describePrincipal, type Principal } from "../auth/principal.ts";
 import { login, logout } from "../auth/login.ts";
 import { generateToken } from "../auth/crypto.ts";
-import { createAgent, listAgents, updateAgent } from "../domain/agents.ts";
+import { createAgent, deleteAgent, listAgents, updateAgent } from "../domain/agents.ts";
 import { listAlerts, resolveAlert } from "../domain/alerts.ts";
 import { addComment, addContext, addTimeLog, listComments, listContext, listTimeLogs } from "../domain/entries.ts";
 import { forbidden } from "../domain/errors.ts";
@@ -22,7 +22,7 @@ import { archiveTask, changeStatus, createTask, deleteTask, getTaskFor, listTask
 import { toAuditDto, toTaskDto } from "../domain/serialize.ts";
 import { explainDispatch } from "../dispatch/explain.ts";
 import { dispatchHealth } from "../dispatch/health.ts";
-import { recordHeartbeat } from "../dispatch/heartbeat.ts";
+import { recordHeartbeat, removeWorker } from "../dispatch/heartbeat.ts";
 import { nextWithWait } from "../dispatch/next.ts";
 import { approveTask, cancelTask, queueTask } from "../dispatch/queue.ts";
 import { reportFailed, reportFinished, reportStarted } from "../dispatch/reports.ts";
@@ -70,6 +70,10 @@ export const implementation: Implementation<typeof contract> = {
     list: ({ ctx, input }) => listAgents(ctx.db, ctx.principal, input.workspace_id),
     create: ({ ctx, input }) => createAgent(ctx.db, ctx.principal, input, ctx.ip),
     update: ({ ctx, input }) => updateAgent(ctx.db, ctx.principal, input, ctx.ip),
+    delete: async ({ ctx, input }) => {
+      await deleteAgent(ctx.db, ctx.principal, input.id, ctx.ip);
+      return { ok: true };
+    },
   },
   tasks: {
     list: ({ ctx, input }) => listTasks(ctx.db, ctx.principal, input),
@@ -136,8 +140,13 @@ export const implementation: Implementation<typeof contract> = {
         actor: actorName(ctx.principal),
         manual: true,
         ip: ctx.ip,
+        taskIds: input.task_ids,
       });
       return { stale_minutes: minutes, reconciled: ids.length, task_ids: ids };
+    },
+    removeWorker: async ({ ctx, input }) => {
+      await removeWorker(ctx.db, input.worker_id, actorName(ctx.principal), ctx.ip);
+      return { ok: true };
     },
     started: ({ ctx, input }) => reportStarted(ctx.db, input),
     failed: ({ ctx, input }) => reportFailed(ctx.db, input),
