@@ -31,7 +31,6 @@ export const ZModelName = z
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9._:/@+*-]+$/, { error: "may contain letters, digits and . _ : / @ + * - only" });
-const shortText = (max: number) => z.string().trim().min(1).max(max);
 
 export const ZMembership = z.object({ workspace_id: z.number(), role: ZRole });
 export const ZMe = z.object({
