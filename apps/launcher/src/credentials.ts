@@ -1,0 +1,78 @@
+import { accessSync, constants, statSync } from "node:fs";
+
+/**
+ * Whether a runtime has credentials on this host. A rule is a list of
+ * alternatives, any one of which is enough: an env variable that is set and
+ * non-empty, or a readable non-empty file (a CLI's login). `none` means the
+ * runtime needs no credentials (a local model, or a custom agent).
+ *
+ * Written as AGENT_CREDENTIALS_<SLUG>=env:NAME,file:~/path,none to override.
+ */
+export type CredentialCheck = { kind: "env"; name: string } | { kind: "file"; path: string } | { kind: "none" };
+export type CredentialRule = CredentialCheck[];
+
+const expandHome = (p: string, home: string) => (p === "~" ? home : p.startsWith("~/") ? `${home}/${p.slice(2)}` : p);
+
+export function parseCredentialRule(text: string, home: string): CredentialRule {
+  const rule: CredentialRule = [];
+  for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    if (item === "none") rule.push({ kind: "none" });
+    else if (item.startsWith("env:") && /^[A-Za-z_][A-Za-z0-9_]*$/.test(item.slice(4))) rule.push({ kind: "env", name: item.slice(4) });
+    else if (item.startsWith("file:") && item.length > 5) rule.push({ kind: "file", path: expandHome(item.slice(5), home) });
+    else throw new Error(`"${item}" is not a credential check; use env:NAME, file:PATH or none, comma-separated`);
+  }
+  if (rule.length === 0) throw new Error("is empty; use env:NAME, file:PATH or none, comma-separated");
+  return rule;
+}
+
+/**
+ * Built-in rules for the four runtimes, from where each CLI reads its
+ * credentials. The runbook's claudecode case: installed, but neither
+ * ANTHROPIC_API_KEY nor a `claude` login → not usable.
+ */
+export function builtinCredentialRule(slug: string, home: string): CredentialRule {
+  const env = (...names: string[]) => names.map((name) => ({ kind: "env", name }) as const);
+  const file = (...paths: string[]) => paths.map((p) => ({ kind: "file", path: expandHome(p, home) }) as const);
+  switch (slug) {
+    case "claudecode":
+      return [...env("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"), ...file("~/.claude/.credentials.json")];
+    case "codex":
+      return [...env("OPENAI_API_KEY", "CODEX_API_KEY"), ...file("~/.codex/auth.json")];
+    case "opencode":
+      // opencode talks to many providers; its own login store or a provider key will do.
+      return [
+        ...env("OPENCODE_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY", "GROQ_API_KEY"),
+        ...file("~/.local/share/opencode/auth.json"),
+      ];
+    case "hermes":
+      return [...env("OPENROUTER_API_KEY", "NOUS_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"), ...file("~/.hermes/.env", "~/.hermes/auth.json")];
+    default:
+      // A custom agent brings its own setup; it declares credentials through AGENT_CREDENTIALS_<SLUG>.
+      return [{ kind: "none" }];
+  }
+}
+
+export interface CredentialResult {
+  ok: boolean;
+  /** What satisfied the rule, or what was looked for. */
+  detail: string;
+}
+
+function fileUsable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+export function checkCredentials(rule: CredentialRule, env: Record<string, string | undefined>): CredentialResult {
+  for (const check of rule) {
+    if (check.kind === "none") return { ok: true, detail: "no credentials required" };
+    if (check.kind === "env" && env[check.name]) return { ok: true, detail: `env ${check.name}` };
+    if (check.kind === "file" && fileUsable(check.path)) return { ok: true, detail: `login file ${check.path}` };
+  }
+  const wanted = rule.map((c) => (c.kind === "env" ? c.name : c.kind === "file" ? c.path : "none")).join(", ");
+  return { ok: false, detail: `none of: ${wanted}` };
+}

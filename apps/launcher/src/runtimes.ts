@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+import { parseTemplate, programOf, type Word } from "./argv.ts";
+import { builtinCredentialRule, checkCredentials, type CredentialResult } from "./credentials.ts";
+import { envKeyOf, type LauncherConfig } from "./env.ts";
+
+/**
+ * Each CLI's real non-interactive mode (checked against `--help` of codex
+ * 0.169, opencode 1.18, claude 2.1; hermes from its CLI reference). They run
+ * unattended, so each is told to act without asking; the agent needs network
+ * to report to OPS with curl.
+ */
+export const BUILTIN_COMMANDS: Record<string, string> = {
+  codex:
+    "codex exec --skip-git-repo-check --sandbox workspace-write -c sandbox_workspace_write.network_access=true -C {workdir} [--model {model}] {prompt}",
+  opencode: "opencode run --dir {workdir} [--model {model}] {prompt}",
+  claudecode: "claude -p --output-format text --permission-mode acceptEdits [--model {model}] --allowedTools Bash Read Edit Write Glob Grep -- {prompt}",
+  hermes: "hermes chat -Q --yolo [--model {model}] -q {prompt}",
+};
+
+export type CommandSource = "ops" | "env" | "builtin";
+export interface ResolvedCommand {
+  source: CommandSource;
+  /** Where it came from, for logs: `launch_command in OPS`, `AGENT_CMD_CODEX`, `built-in`. */
+  origin: string;
+  template: string;
+  words: Word[];
+  program: string;
+}
+
+/** OPS launch_command, then AGENT_CMD_<SLUG>, then the built-in map. */
+export function resolveCommand(slug: string, launchCommand: string | null | undefined, config: LauncherConfig): ResolvedCommand | undefined {
+  if (launchCommand && launchCommand.trim()) {
+    const words = parseTemplate(launchCommand);
+    return { source: "ops", origin: "launch_command in OPS", template: launchCommand, words, program: programOf(words) };
+  }
+  const env = config.commands[slug];
+  if (env) return { source: "env", origin: env.source, template: env.template, words: env.words, program: programOf(env.words) };
+  const builtin = BUILTIN_COMMANDS[slug];
+  if (builtin) {
+    const words = parseTemplate(builtin);
+    return { source: "builtin", origin: "built-in", template: builtin, words, program: programOf(words) };
+  }
+  return undefined;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `which`: the absolute path a program resolves to on this PATH, if any. */
+export function findOnPath(program: string, pathEnv: string, cwd = process.cwd()): string | undefined {
+  if (program.includes("/")) {
+    const p = isAbsolute(program) ? program : join(cwd, program);
+    return isExecutableFile(p) ? p : undefined;
+  }
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, program);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** First line of `<cli> --version`, or undefined when it does not answer in time. */
+export function probeVersion(executable: string, env: Record<string, string>, timeoutMs = 10_000): Promise<string | undefined> {
+  return new Promise((resolveVersion) => {
+    execFile(executable, ["--version"], { timeout: timeoutMs, env, maxBuffer: 64 * 1024 }, (error, stdout, stderr) => {
+      const line = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim()).find(Boolean);
+      resolveVersion(error && !line ? undefined : line?.slice(0, 200));
+    });
+  });
+}
+
+export interface RuntimeAssessment {
+  slug: string;
+  command?: ResolvedCommand;
+  /** Absolute path of the program, when it resolves. */
+  executable?: string;
+  credentials: CredentialResult;
+  usable: boolean;
+  /** Why not usable, in words. */
+  problem?: string;
+}
+
+/** Usable = a command for the slug, its program on PATH, and credentials present. */
+export function assessRuntime(slug: string, config: LauncherConfig, launchCommand?: string | null): RuntimeAssessment {
+  const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.home);
+  const credentials = checkCredentials(rule, config.agentBaseEnv);
+  let command: ResolvedCommand | undefined;
+  try {
+    command = resolveCommand(slug, launchCommand, config);
+  } catch (error) {
+    return { slug, credentials, usable: false, problem: `invalid command: ${(error as Error).message}` };
+  }
+  if (!command) {
+    return { slug, credentials, usable: false, problem: `no command: set ${envKeyOf("AGENT_CMD_", slug)} or the agent's launch_command in OPS` };
+  }
+  const executable = findOnPath(command.program, config.path);
+  if (!executable) return { slug, command, credentials, usable: false, problem: `runtime no disponible en host: ${command.program}` };
+  if (!credentials.ok) {
+    return { slug, command, executable, credentials, usable: false, problem: `installed but not authenticated (${credentials.detail}; override with ${envKeyOf("AGENT_CREDENTIALS_", slug)})` };
+  }
+  return { slug, command, executable, credentials, usable: true };
+}
