@@ -1,6 +1,15 @@
 import { type Db, queryRows, workerHeartbeats } from "@ops/db";
 import { asc, sql } from "drizzle-orm";
+import type { Principal } from "../auth/principal.ts";
 import { GENERATED_DEFAULTS_KEY, readDispatchSettings, readSetting } from "../domain/settings.ts";
+
+// Counts are instance-wide (dispatch is one switch); task titles are shown
+// only for workspaces the caller belongs to.
+function visibleWorkspaces(principal: Principal) {
+  if (principal.kind !== "user" || principal.isInstanceAdmin) return sql`true`;
+  const ids = [...principal.roles.keys()].map(Number);
+  return ids.length ? sql.raw(`t.workspace_id in (${ids.join(",")})`) : sql`false`;
+}
 
 export interface Problem {
   code: string;
@@ -33,7 +42,7 @@ export async function listWorkers(db: Db, workerStaleSeconds: number) {
 }
 
 /** GET /dispatch/health: the runbook's fields plus every reason `ok` is false, in words. */
-export async function dispatchHealth(db: Db) {
+export async function dispatchHealth(db: Db, principal: Principal) {
   const settings = await readDispatchSettings(db);
   const workers = await listWorkers(db, settings.workerStaleSeconds);
   // Only in-flight, queued and blocked rows are read (partial indexes), so the
@@ -65,7 +74,8 @@ export async function dispatchHealth(db: Db) {
     sql`select t.id, t.title, t.status, a.slug, t.claimed_by, t.claimed_at,
                extract(epoch from (now() - t.claimed_at))::float8 as age_seconds
         from tasks t left join agents a on a.id = t.agent_id
-        where t.status in ('dispatching', 'doing') order by t.claimed_at limit 200`,
+        where t.status in ('dispatching', 'doing') and ${visibleWorkspaces(principal)}
+        order by t.claimed_at limit 200`,
   );
   const activeAgents = (
     await queryRows<{ slug: string }>(db, sql`select distinct slug from agents where active order by slug`)

@@ -129,7 +129,7 @@ export const implementation: Implementation<typeof contract> = {
         ctx.signal,
       ),
     heartbeat: ({ ctx, input }) => recordHeartbeat(ctx.db, input),
-    health: ({ ctx }) => dispatchHealth(ctx.db),
+    health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal),
     reconcileStale: async ({ ctx, input }) => {
       const settings = await readDispatchSettings(ctx.db);
       const minutes = input.minutes ?? settings.staleMinutes;
