@@ -1,0 +1,33 @@
+import type { AppRouter } from "@ops/contract";
+import { QueryClientProvider } from "@tanstack/react-query";
+import type { TRPCLink } from "@trpc/client";
+import { useState } from "react";
+import { AuthGate } from "./AuthGate.tsx";
+import { I18nProvider, type Lang } from "./i18n.tsx";
+import { Layout } from "./Layout.tsx";
+import { Routes } from "./Routes.tsx";
+import { createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
+
+/** The whole app; tests pass their own links (a fake API) and language. */
+export function App({ links, lang }: { links?: TRPCLink<AppRouter>[]; lang?: Lang }) {
+  const [queryClient] = useState(() =>
+    createQueryClient(() => {
+      // Session gone: ask "who am I" again, which shows the sign-in form.
+      void queryClient.invalidateQueries({ predicate: (q) => JSON.stringify(q.queryKey).includes('"me"') });
+    }),
+  );
+  const [trpcClient] = useState(() => createApiClient(links));
+  return (
+    <I18nProvider {...(lang ? { lang } : {})}>
+      <QueryClientProvider client={queryClient}>
+        <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+          <AuthGate>
+            <Layout>
+              <Routes />
+            </Layout>
+          </AuthGate>
+        </TRPCProvider>
+      </QueryClientProvider>
+    </I18nProvider>
+  );
+}

@@ -1,0 +1,183 @@
+import { SETTINGS, isSettingKey, validateSetting } from "@ops/contract";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import type { Setting } from "../api-types.ts";
+import { Confirm } from "../components/Confirm.tsx";
+import { Section } from "../components/Section.tsx";
+import { ErrorBox, QueryView } from "../components/States.tsx";
+import { formatDateTime } from "../format.ts";
+import { useI18n } from "../i18n.tsx";
+import { useSession } from "../session.tsx";
+import { useTRPC } from "../trpc.ts";
+
+export function SettingsPage() {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const settings = useQuery(trpc.settings.list.queryOptions({}));
+  return (
+    <>
+      <div className="page-head">
+        <h1>{t("settings.title")}</h1>
+      </div>
+      <QueryView query={settings} isEmpty={(list) => list.length === 0}>
+        {(list) => (
+          <div className="stack">
+            {list.map((s) => (
+              <SettingCard key={s.key} setting={s} />
+            ))}
+          </div>
+        )}
+      </QueryView>
+    </>
+  );
+}
+
+function mayEdit(key: string, canAct: boolean, isInstanceAdmin: boolean): boolean {
+  const def = isSettingKey(key) ? SETTINGS[key] : undefined;
+  return def && "instanceOnly" in def && def.instanceOnly ? isInstanceAdmin : canAct;
+}
+
+function SettingCard({ setting }: { setting: Setting }) {
+  const { t, lang } = useI18n();
+  const { canAct, isInstanceAdmin } = useSession();
+  const editable = mayEdit(setting.key, canAct, isInstanceAdmin);
+  return (
+    <section className="card setting" aria-labelledby={`setting-${setting.key}`}>
+      <h2 id={`setting-${setting.key}`} className="mono">
+        {setting.key}
+      </h2>
+      <p className="muted">{setting.description}</p>
+      {setting.secret ? (
+        <p>{setting.is_set ? t("settings.secretSet") : t("settings.secretUnset")}</p>
+      ) : (
+        <p>
+          {t("settings.value")}: <strong className="mono" data-testid={`value-${setting.key}`}>{setting.value ?? t("common.none")}</strong>
+        </p>
+      )}
+      {setting.updated_at ? (
+        <p className="muted small">{t("settings.updated", { when: formatDateTime(setting.updated_at, lang), by: setting.updated_by ?? "?" })}</p>
+      ) : null}
+      {setting.secret ? (
+        editable ? (
+          <RotateToken />
+        ) : (
+          <p className="muted small">{t("settings.operatorOnly")}</p>
+        )
+      ) : editable ? (
+        <SettingForm setting={setting} />
+      ) : null}
+    </section>
+  );
+}
+
+/** Edits one setting; the value is checked with the contract's own schema before it is sent. */
+export function SettingForm({ setting }: { setting: Setting }) {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [value, setValue] = useState(setting.value ?? "");
+  const check = validateSetting(setting.key, value);
+  const put = useMutation(
+    trpc.settings.put.mutationOptions({
+      onSuccess: (saved) => {
+        setValue(saved.value ?? "");
+        void queryClient.invalidateQueries(trpc.settings.pathFilter());
+        void queryClient.invalidateQueries(trpc.dispatch.health.pathFilter());
+      },
+    }),
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (check.ok) put.mutate({ key: setting.key, value: check.value });
+  };
+  const inputId = `input-${setting.key}`;
+  const errorId = `error-${setting.key}`;
+  const isBool = setting.key === "dispatch_enabled";
+  return (
+    <form className="row wrap setting-form" onSubmit={submit}>
+      <label className="inline-field" htmlFor={inputId}>
+        <span>{t("settings.value")}</span>
+      </label>
+      {isBool ? (
+        <select id={inputId} value={value} onChange={(e) => setValue(e.target.value)}>
+          <option value="true">true</option>
+          <option value="false">false</option>
+        </select>
+      ) : (
+        <input
+          id={inputId}
+          className="mono"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          aria-invalid={!check.ok}
+          aria-describedby={check.ok ? undefined : errorId}
+        />
+      )}
+      <button type="submit" className="btn btn-primary" disabled={!check.ok || put.isPending || value === setting.value}>
+        {put.isPending ? t("common.saving") : t("common.save")}
+      </button>
+      {!check.ok ? (
+        <p id={errorId} className="field-error" role="alert">
+          {check.message}
+        </p>
+      ) : null}
+      {put.error ? <ErrorBox error={put.error} /> : null}
+    </form>
+  );
+}
+
+/** Rotates the service token; the new value is shown once and kept nowhere else. */
+function RotateToken() {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const [token, setToken] = useState<string | null>(null);
+  const rotate = useMutation(
+    trpc.settings.rotateServiceToken.mutationOptions({
+      gcTime: 0,
+      onSuccess: ({ token: fresh }) => {
+        setToken(fresh);
+        setConfirming(false);
+        void queryClient.invalidateQueries(trpc.settings.pathFilter());
+      },
+    }),
+  );
+  return (
+    <div className="stack">
+      {token ? (
+        <div className="token-once" role="status">
+          <label className="field">
+            <span>{t("settings.newToken")}</span>
+            <input readOnly className="mono" value={token} onFocus={(e) => e.target.select()} data-testid="new-token" />
+          </label>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              setToken(null);
+              rotate.reset();
+            }}
+          >
+            {t("settings.tokenDismiss")}
+          </button>
+        </div>
+      ) : confirming ? (
+        <Confirm
+          title={t("settings.rotateConfirm")}
+          confirmLabel={t("settings.rotate")}
+          onConfirm={() => rotate.mutate({})}
+          onCancel={() => setConfirming(false)}
+          busy={rotate.isPending}
+        />
+      ) : (
+        <div className="row">
+          <button type="button" className="btn" onClick={() => setConfirming(true)}>
+            {t("settings.rotate")}
+          </button>
+        </div>
+      )}
+      {rotate.error ? <ErrorBox error={rotate.error} /> : null}
+    </div>
+  );
+}

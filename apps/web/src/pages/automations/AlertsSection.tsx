@@ -1,0 +1,99 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Alert } from "../../api-types.ts";
+import { Section } from "../../components/Section.tsx";
+import { ErrorBox, QueryView } from "../../components/States.tsx";
+import { formatAge, formatDateTime, secondsSince } from "../../format.ts";
+import { useI18n } from "../../i18n.tsx";
+import { taskPath } from "../../paths.ts";
+import { Link } from "../../router.tsx";
+import { useSession } from "../../session.tsx";
+import { useTRPC } from "../../trpc.ts";
+import { REFRESH_MS } from "./refresh.ts";
+
+/** Open system alerts with their task and occurrence count; admins resolve them. */
+export function AlertsSection() {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const { workspaceId } = useSession();
+  const alerts = useQuery(trpc.alerts.list.queryOptions({ workspace_id: workspaceId, status: "open" }, { refetchInterval: REFRESH_MS }));
+  return (
+    <Section id="alerts" title={t("alerts.title")}>
+      <QueryView query={alerts} isEmpty={(list) => list.length === 0} empty={t("alerts.empty")}>
+        {(list) => <AlertsTable alerts={list} />}
+      </QueryView>
+    </Section>
+  );
+}
+
+function AlertsTable({ alerts }: { alerts: Alert[] }) {
+  const { t, lang } = useI18n();
+  const { canAct } = useSession();
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t("alerts.kind")}</th>
+            <th scope="col">{t("alerts.task")}</th>
+            <th scope="col">{t("alerts.message")}</th>
+            <th scope="col">{t("alerts.occurrences")}</th>
+            <th scope="col">{t("alerts.lastSeen")}</th>
+            {canAct ? <th scope="col"><span className="sr-only">{t("task.actions")}</span></th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((a) => (
+            <tr key={a.id} data-alert-id={a.id}>
+              <td className="mono">{a.kind}</td>
+              <td>
+                {a.task_id ? (
+                  <Link to={taskPath(a.task_id)}>
+                    #{a.task_id} {a.task_title ?? ""}
+                  </Link>
+                ) : (
+                  t("common.none")
+                )}
+              </td>
+              <td>{a.message}</td>
+              <td className="num">{a.occurrences}</td>
+              <td title={formatDateTime(a.last_seen_at, lang)}>{t("common.ago", { age: formatAge(secondsSince(a.last_seen_at) ?? 0) })}</td>
+              {canAct ? (
+                <td>
+                  <ResolveButton alert={a} />
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ResolveButton({ alert }: { alert: Alert }) {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const resolve = useMutation(
+    trpc.alerts.resolve.mutationOptions({
+      onSuccess: () => {
+        void queryClient.invalidateQueries(trpc.alerts.pathFilter());
+        void queryClient.invalidateQueries(trpc.dispatch.health.pathFilter());
+      },
+    }),
+  );
+  return (
+    <>
+      <button
+        type="button"
+        className="btn"
+        onClick={() => resolve.mutate({ id: alert.id })}
+        disabled={resolve.isPending}
+        aria-label={`${t("alerts.resolve")} #${alert.id}`}
+      >
+        {resolve.isPending ? t("alerts.resolving") : t("alerts.resolve")}
+      </button>
+      {resolve.error ? <ErrorBox error={resolve.error} /> : null}
+    </>
+  );
+}

@@ -1,0 +1,100 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import type { Health } from "../../api-types.ts";
+import { Section } from "../../components/Section.tsx";
+import { ErrorBox } from "../../components/States.tsx";
+import { useT } from "../../i18n.tsx";
+import { taskPath } from "../../paths.ts";
+import { Link } from "../../router.tsx";
+import { useSession } from "../../session.tsx";
+import { useTRPC } from "../../trpc.ts";
+import { DispatchingTable } from "./DispatchingSection.tsx";
+
+/** Parses the minutes field: a whole number 0–10080, as the API accepts. */
+export function parseMinutes(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text.trim())) return undefined;
+  const n = Number(text.trim());
+  return n <= 10_080 ? n : undefined;
+}
+
+/** The manual watchdog: Reconciliar stale with the minutes shown, and what it reconciled. */
+export function WatchdogSection({ health }: { health: Health }) {
+  const t = useT();
+  const { canAct } = useSession();
+  const stale = health.dispatching.filter((r) => r.stale);
+  const threshold = health.thresholds.dispatch_stale_minutes;
+  return (
+    <Section id="watchdog" title={t("watchdog.title")}>
+      <p className="muted">{t("watchdog.intro", { min: threshold })}</p>
+      <p className={stale.length > 0 ? "pill pill-bad" : "pill pill-ok"}>{t("watchdog.staleNow", { n: health.queue.stale_dispatching })}</p>
+      {stale.length > 0 ? <DispatchingTable rows={stale} /> : null}
+      {canAct ? <ReconcileForm defaultMinutes={threshold} /> : null}
+    </Section>
+  );
+}
+
+function ReconcileForm({ defaultMinutes }: { defaultMinutes: number }) {
+  const t = useT();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [edited, setEdited] = useState<string | undefined>(undefined);
+  const text = edited ?? String(defaultMinutes);
+  const minutes = parseMinutes(text);
+  const reconcile = useMutation(
+    trpc.dispatch.reconcileStale.mutationOptions({
+      onSuccess: () => {
+        void queryClient.invalidateQueries(trpc.dispatch.health.pathFilter());
+        void queryClient.invalidateQueries(trpc.alerts.pathFilter());
+        void queryClient.invalidateQueries(trpc.tasks.pathFilter());
+      },
+    }),
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (minutes !== undefined) reconcile.mutate({ minutes });
+  };
+  const result = reconcile.data;
+  return (
+    <form className="reconcile" onSubmit={submit}>
+      <div className="row">
+        <label className="inline-field">
+          <span>{t("watchdog.minutes")}</span>
+          <input
+            name="minutes"
+            inputMode="numeric"
+            className="input-narrow"
+            value={text}
+            onChange={(e) => setEdited(e.target.value)}
+            aria-invalid={minutes === undefined}
+            aria-describedby={minutes === undefined ? "minutes-error" : undefined}
+          />
+        </label>
+        <button type="submit" className="btn btn-primary" disabled={minutes === undefined || reconcile.isPending}>
+          {reconcile.isPending ? t("watchdog.running") : t("watchdog.run")}
+        </button>
+      </div>
+      {minutes === undefined ? (
+        <p id="minutes-error" className="field-error">
+          {t("watchdog.invalidMinutes")}
+        </p>
+      ) : null}
+      {reconcile.error ? <ErrorBox error={reconcile.error} /> : null}
+      {result ? (
+        <div className="result" role="status" data-testid="reconcile-result">
+          <p>{t("watchdog.result", { n: result.reconciled, min: result.stale_minutes })}</p>
+          {result.task_ids.length > 0 ? (
+            <p>
+              {t("watchdog.resultIds", { ids: "" })}{" "}
+              {result.task_ids.map((id, i) => (
+                <span key={id}>
+                  {i > 0 ? ", " : ""}
+                  <Link to={taskPath(id)}>#{id}</Link>
+                </span>
+              ))}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
+  );
+}

@@ -1,0 +1,131 @@
+import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import { useMutation } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import type { Task } from "../../api-types.ts";
+import { Section } from "../../components/Section.tsx";
+import { ErrorBox } from "../../components/States.tsx";
+import { errorCode } from "../../errors.ts";
+import { useT } from "../../i18n.tsx";
+import { useSession } from "../../session.tsx";
+import { useTRPC } from "../../trpc.ts";
+import { useTaskInvalidation } from "./useTaskMutation.ts";
+
+const DISPATCHABLE: TTaskStatus[] = ["backlog", "next", "waiting", "review"];
+const CANCELLABLE: TTaskStatus[] = ["queued", "dispatching", "doing"];
+
+/** Dispatch, Human Gate approval, cancel, unblock, archive, and status changes. */
+export function TaskActions({ task }: { task: Task }) {
+  const t = useT();
+  const trpc = useTRPC();
+  const { canAct } = useSession();
+  const invalidate = useTaskInvalidation();
+  const options = { onSettled: invalidate };
+  const dispatch = useMutation(trpc.tasks.dispatch.mutationOptions(options));
+  const approve = useMutation(trpc.tasks.approve.mutationOptions(options));
+  const cancel = useMutation(trpc.tasks.cancel.mutationOptions(options));
+  const archive = useMutation(trpc.tasks.archive.mutationOptions(options));
+  const unblock = useMutation(trpc.tasks.update.mutationOptions(options));
+  const needsApproval = task.sensitive && !task.approved_at;
+  const error = dispatch.error ?? approve.error ?? cancel.error ?? archive.error ?? unblock.error;
+  return (
+    <Section id="actions" title={t("task.actions")}>
+      <div className="row wrap">
+        {task.execution === "interactive" && DISPATCHABLE.includes(task.status) ? (
+          <button type="button" className="btn btn-primary" onClick={() => dispatch.mutate({ id: task.id })} disabled={dispatch.isPending}>
+            {t("task.dispatch")}
+          </button>
+        ) : null}
+        {canAct && needsApproval ? (
+          <button type="button" className="btn" onClick={() => approve.mutate({ id: task.id })} disabled={approve.isPending}>
+            {t("task.approve")}
+          </button>
+        ) : null}
+        {task.blocked ? (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => unblock.mutate({ id: task.id, blocked: false, blocked_reason: null })}
+            disabled={unblock.isPending}
+          >
+            {t("task.unblock")}
+          </button>
+        ) : null}
+        {canAct && CANCELLABLE.includes(task.status) ? (
+          <button type="button" className="btn btn-danger" onClick={() => cancel.mutate({ id: task.id })} disabled={cancel.isPending}>
+            {t("task.cancel")}
+          </button>
+        ) : null}
+        {!task.archived && !CANCELLABLE.includes(task.status) ? (
+          <button type="button" className="btn" onClick={() => archive.mutate({ id: task.id })} disabled={archive.isPending}>
+            {t("task.archive")}
+          </button>
+        ) : null}
+      </div>
+      {dispatch.isSuccess && task.status === "queued" ? (
+        <p className="ok-text" role="status">
+          {t("task.dispatched")}
+        </p>
+      ) : null}
+      {error ? <ErrorBox error={error} /> : null}
+      <StatusChanger task={task} />
+    </Section>
+  );
+}
+
+function StatusChanger({ task }: { task: Task }) {
+  const t = useT();
+  const trpc = useTRPC();
+  const { canAct } = useSession();
+  const invalidate = useTaskInvalidation();
+  const [status, setStatus] = useState<TTaskStatus>(task.status === "done" ? "review" : "done");
+  const setTaskStatus = useMutation(trpc.tasks.setStatus.mutationOptions({ onSettled: invalidate }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setTaskStatus.mutate({ id: task.id, status });
+  };
+  const refusedByGuard = setTaskStatus.error && errorCode(setTaskStatus.error) === "DONE_GUARD";
+  return (
+    <form className="status-changer" onSubmit={submit} aria-label={t("task.changeStatus")}>
+      <h3>{t("task.changeStatus")}</h3>
+      <div className="row">
+        <label className="inline-field">
+          <span>{t("task.newStatus")}</span>
+          <select
+            name="status"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as TTaskStatus);
+              setTaskStatus.reset();
+            }}
+          >
+            {TASK_STATUSES.filter((s) => s !== task.status).map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="btn" disabled={setTaskStatus.isPending}>
+          {t("task.apply")}
+        </button>
+      </div>
+      {setTaskStatus.error ? (
+        <ErrorBox error={setTaskStatus.error}>
+          {refusedByGuard && canAct ? (
+            <>
+              <p className="muted">{t("task.forceHint")}</p>
+              <button
+                type="button"
+                className="btn btn-danger"
+                onClick={() => setTaskStatus.mutate({ id: task.id, status, force: true })}
+                disabled={setTaskStatus.isPending}
+              >
+                {t("task.force")}
+              </button>
+            </>
+          ) : null}
+        </ErrorBox>
+      ) : null}
+    </form>
+  );
+}

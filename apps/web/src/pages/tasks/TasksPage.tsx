@@ -1,0 +1,114 @@
+import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import { useQuery } from "@tanstack/react-query";
+import type { Task } from "../../api-types.ts";
+import { ErrorBox, Empty, Loading } from "../../components/States.tsx";
+import { useT } from "../../i18n.tsx";
+import { PATHS } from "../../paths.ts";
+import { Link, setSearch, useLocation } from "../../router.tsx";
+import { useSession } from "../../session.tsx";
+import { useTRPC } from "../../trpc.ts";
+import { TaskBoard, TaskTable } from "./TaskViews.tsx";
+import { TaskFilters } from "./TaskFilters.tsx";
+
+const PAGE = 100;
+
+export interface TaskFilterValues {
+  status: TTaskStatus | undefined;
+  agent: number | undefined;
+  blocked: boolean | undefined;
+  q: string;
+  view: "board" | "list";
+  page: number;
+}
+
+/** Filters live in the URL so a filtered view can be bookmarked or shared. */
+export function readFilters(search: URLSearchParams): TaskFilterValues {
+  const status = search.get("status");
+  const agent = Number(search.get("agent"));
+  const blocked = search.get("blocked");
+  return {
+    status: (TASK_STATUSES as readonly string[]).includes(status ?? "") ? (status as TTaskStatus) : undefined,
+    agent: Number.isInteger(agent) && agent > 0 ? agent : undefined,
+    blocked: blocked === "true" ? true : blocked === "false" ? false : undefined,
+    q: search.get("q") ?? "",
+    view: search.get("view") === "list" ? "list" : "board",
+    page: Math.max(0, Number(search.get("page")) || 0),
+  };
+}
+
+export function writeFilters(f: TaskFilterValues) {
+  setSearch({
+    status: f.status,
+    agent: f.agent ? String(f.agent) : undefined,
+    blocked: f.blocked === undefined ? undefined : String(f.blocked),
+    q: f.q || undefined,
+    view: f.view === "list" ? "list" : undefined,
+    page: f.page ? String(f.page) : undefined,
+  });
+}
+
+export function TasksPage() {
+  const t = useT();
+  const trpc = useTRPC();
+  const { workspaceId } = useSession();
+  const { search } = useLocation();
+  const filters = readFilters(search);
+  const tasks = useQuery(
+    trpc.tasks.list.queryOptions(
+      {
+        workspace_id: workspaceId,
+        ...(filters.status ? { status: filters.status } : {}),
+        ...(filters.agent ? { agent_id: filters.agent } : {}),
+        ...(filters.blocked !== undefined ? { blocked: filters.blocked } : {}),
+        ...(filters.q.trim() ? { search: filters.q.trim() } : {}),
+        limit: PAGE,
+        offset: filters.page * PAGE,
+      },
+      { refetchInterval: 10_000, placeholderData: (previous) => previous },
+    ),
+  );
+  return (
+    <>
+      <div className="page-head">
+        <h1>{t("tasks.title")}</h1>
+        <Link to={PATHS.nuevaTarea} className="btn btn-primary">
+          {t("tasks.new")}
+        </Link>
+      </div>
+      <TaskFilters value={filters} onChange={writeFilters} />
+      {tasks.isPending ? (
+        <Loading />
+      ) : !tasks.data ? (
+        <ErrorBox error={tasks.error} onRetry={() => void tasks.refetch()} />
+      ) : tasks.data.tasks.length === 0 ? (
+        <Empty>{t("tasks.empty")}</Empty>
+      ) : (
+        <TaskResults tasks={tasks.data.tasks} total={tasks.data.total} filters={filters} />
+      )}
+    </>
+  );
+}
+
+function TaskResults({ tasks, total, filters }: { tasks: Task[]; total: number; filters: TaskFilterValues }) {
+  const t = useT();
+  const from = filters.page * PAGE;
+  return (
+    <>
+      {filters.view === "board" ? <TaskBoard tasks={tasks} only={filters.status} /> : <TaskTable tasks={tasks} />}
+      <div className="row pager">
+        <span className="muted">{t("common.showing", { from: from + 1, to: from + tasks.length, total })}</span>
+        <button type="button" className="btn" disabled={filters.page === 0} onClick={() => writeFilters({ ...filters, page: filters.page - 1 })}>
+          {t("common.prev")}
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={from + tasks.length >= total}
+          onClick={() => writeFilters({ ...filters, page: filters.page + 1 })}
+        >
+          {t("common.next")}
+        </button>
+      </div>
+    </>
+  );
+}
