@@ -19,6 +19,25 @@ import { buildAppRouter } from "./trpc/router.ts";
 import { TRPCError } from "@trpc/server";
 
 const BODY_LIMIT = 1024 * 1024;
+/** No procedure takes anything close; deeper bodies only serve to exhaust stacks downstream. */
+const MAX_JSON_DEPTH = 32;
+
+/** Bracket depth outside string literals, checked before JSON.parse builds anything. */
+export function jsonDepthExceeds(source: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > limit) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
 
 // The SPA is served from the same origin; nothing else may run or be framed.
 const SECURITY_HEADERS = {
@@ -57,16 +76,21 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
 
   // Empty JSON bodies mean "no fields" (curl -X POST without -d); anything else must parse.
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, text, done) => {
-    const source = String(text);
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, raw, done) => {
+    const fail = (message: string) => done(Object.assign(new Error(message), { statusCode: 400, code: "VALIDATION" }), undefined);
+    let source: string;
+    try {
+      source = utf8.decode(raw as Buffer);
+    } catch {
+      return fail("the request body is not valid UTF-8");
+    }
     if (source.trim() === "") return done(null, undefined);
+    if (jsonDepthExceeds(source, MAX_JSON_DEPTH)) return fail(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       done(null, JSON.parse(source));
     } catch {
-      const error = new Error("the request body is not valid JSON") as Error & { statusCode: number; code: string };
-      error.statusCode = 400;
-      error.code = "VALIDATION";
-      done(error, undefined);
+      fail("the request body is not valid JSON");
     }
   });
 
