@@ -119,7 +119,7 @@ describe.each(DB_KINDS)("hostile input on every REST endpoint (%s)", (kind) => {
           if (op.path === "/dispatch/next" && body && typeof body === "object" && !Array.isArray(body)) delete body.wait_ms;
           if (op.isGet) {
             const query = body && typeof body === "object" && !Array.isArray(body)
-              ? `?${new URLSearchParams(Object.entries(body).map(([k, v]) => [k, typeof v === "string" ? v.slice(0, 2000) : JSON.stringify(v)]))}`
+              ? `?${new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, typeof v === "string" ? v.slice(0, 2000) : String(JSON.stringify(v))]))}`
               : "";
             await send("GET", `${api.apiBase}${path}${query}`, {});
           } else {
