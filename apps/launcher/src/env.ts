@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
@@ -198,4 +199,38 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     credentialRules: slugRules,
     agentBaseEnv,
   };
+}
+
+/** Where the launcher service's env file lives (deploy/systemd), so the doctor checks the same configuration. */
+export const DEFAULT_ENV_FILE = "/etc/ops-dispatch/launcher.env";
+
+/**
+ * Reads a systemd-style env file (KEY=VALUE, optional quotes, # comments).
+ * Values already in the environment win, as they do for an operator who
+ * exports one variable to try something.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+/** The env for the doctor: process env over the launcher env file (OPS_LAUNCHER_ENV_FILE; empty = none). */
+export function envWithFile(source: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; file?: string } {
+  const explicit = source.OPS_LAUNCHER_ENV_FILE;
+  const file = explicit === undefined ? DEFAULT_ENV_FILE : explicit;
+  if (!file) return { env: source };
+  if (!existsSync(file)) {
+    if (explicit) throw new ConfigError([`OPS_LAUNCHER_ENV_FILE: ${file} does not exist`]);
+    return { env: source };
+  }
+  return { env: { ...parseEnvFile(readFileSync(file, "utf8")), ...source }, file };
 }

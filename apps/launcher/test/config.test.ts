@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { builtinCredentialRule, checkCredentials, parseCredentialRule } from "../src/credentials.ts";
+import { ConfigError, loadConfig, parseEnvFile } from "../src/env.ts";
+import { BUILTIN_COMMANDS, assessRuntime, resolveCommand } from "../src/runtimes.ts";
+import { buildPrompt, MAX_PROMPT_BYTES } from "../src/prompt.ts";
+
+const base = { OPS_SERVICE_TOKEN: "token-for-config-tests", HOME: "/home/ops", PATH: "/usr/bin:/bin" };
+
+describe("launcher configuration", () => {
+  it("has the runbook's defaults", () => {
+    const c = loadConfig(base);
+    expect(c.apiBase).toBe("http://127.0.0.1:3847/api");
+    expect(c.trpcUrl).toBe("http://127.0.0.1:3847/trpc");
+    expect(c.slugs).toEqual(["opencode", "claudecode", "codex", "hermes"]);
+    expect(c.models).toEqual([]);
+    expect(c.workerLog).toBe("/var/log/ops-dispatch-launcher.log");
+    expect(c.logDir).toBe("/home/ops/.ops-launcher-logs");
+    expect(c.heartbeatIntervalMs).toBeLessThanOrEqual(30_000);
+    expect(c.agentBaseEnv.OPS_SERVICE_TOKEN).toBeUndefined();
+  });
+
+  it("reads slugs, model filters and AGENT_CMD_<SLUG> for any slug", () => {
+    const c = loadConfig({ ...base, SUPPORTED_AGENT_SLUGS: "codex, my-agent", SUPPORTED_MODELS: "qwen*,gpt-*", AGENT_CMD_MY_AGENT: "my-agent run {prompt}" });
+    expect(c.slugs).toEqual(["codex", "my-agent"]);
+    expect(c.models).toEqual(["qwen*", "gpt-*"]);
+    expect(c.commands["my-agent"]?.template).toBe("my-agent run {prompt}");
+  });
+
+  it.each([
+    [{ OPS_SERVICE_TOKEN: "" }, /OPS_SERVICE_TOKEN: is required/],
+    [{ OPS_API_BASE: "http://host:3847/trpc" }, /OPS_API_BASE: must be the REST base URL ending in \/api/],
+    [{ SUPPORTED_AGENT_SLUGS: "codex,Bad Slug" }, /SUPPORTED_AGENT_SLUGS: "Bad Slug" is not a valid slug/],
+    [{ SUPPORTED_MODELS: "qwen*,gpt 4" }, /SUPPORTED_MODELS: "gpt 4" is not a valid model filter/],
+    [{ OPS_HEARTBEAT_INTERVAL_MS: "45000" }, /OPS_HEARTBEAT_INTERVAL_MS/],
+    [{ OPS_MAX_CONCURRENT: "0" }, /OPS_MAX_CONCURRENT/],
+    [{ AGENT_CMD_CODEX: "codex exec 'oops" }, /AGENT_CMD_CODEX: unterminated single quote/],
+    [{ AGENT_CREDENTIALS_CODEX: "keychain" }, /AGENT_CREDENTIALS_CODEX: "keychain" is not a credential check/],
+    [{ OPS_WORKER_ID: "bad worker" }, /OPS_WORKER_ID/],
+  ])("stops on invalid configuration naming the variable and why: %o", (over, message) => {
+    expect(() => loadConfig({ ...base, ...over })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, ...over })).toThrow(message);
+  });
+
+  it("resolves the command: OPS launch_command, then AGENT_CMD_<SLUG>, then built-in", () => {
+    const c = loadConfig({ ...base, AGENT_CMD_CODEX: "mycodex {prompt}" });
+    expect(resolveCommand("codex", "ops-codex {prompt}", c)?.origin).toBe("launch_command in OPS");
+    expect(resolveCommand("codex", null, c)?.origin).toBe("AGENT_CMD_CODEX");
+    expect(resolveCommand("opencode", null, c)?.template).toBe(BUILTIN_COMMANDS.opencode);
+    expect(resolveCommand("unknown", null, c)).toBeUndefined();
+    for (const slug of ["opencode", "claudecode", "codex", "hermes"]) expect(BUILTIN_COMMANDS[slug]).toContain("{prompt}");
+  });
+
+  it("parses env files the way systemd's EnvironmentFile reads them", () => {
+    expect(parseEnvFile("# c\nA=1\nexport B='two words'\nC=\"x=y\"\n\nbad line\n")).toEqual({ A: "1", B: "two words", C: "x=y" });
+  });
+});
+
+describe("credential rules", () => {
+  const home = mkdtempSync(join(tmpdir(), "cred-home-"));
+
+  it("claudecode: installed but neither ANTHROPIC_API_KEY nor a claude login is not usable", () => {
+    const rule = builtinCredentialRule("claudecode", home);
+    expect(checkCredentials(rule, {}).ok).toBe(false);
+    expect(checkCredentials(rule, { ANTHROPIC_API_KEY: "sk-x" })).toEqual({ ok: true, detail: "env ANTHROPIC_API_KEY" });
+    expect(checkCredentials(rule, { ANTHROPIC_API_KEY: "" }).ok).toBe(false);
+    mkdirSync(join(home, ".claude"), { recursive: true });
+    writeFileSync(join(home, ".claude/.credentials.json"), "{}");
+    expect(checkCredentials(rule, {}).detail).toBe(`login file ${join(home, ".claude/.credentials.json")}`);
+  });
+
+  it("codex needs OPENAI_API_KEY or its auth.json; a custom slug needs nothing unless told", () => {
+    expect(checkCredentials(builtinCredentialRule("codex", home), {}).ok).toBe(false);
+    expect(checkCredentials(builtinCredentialRule("codex", home), { OPENAI_API_KEY: "k" }).ok).toBe(true);
+    expect(checkCredentials(builtinCredentialRule("my-agent", home), {}).ok).toBe(true);
+  });
+
+  it("is overridable: AGENT_CREDENTIALS_<SLUG>=env:NAME,file:PATH,none", () => {
+    expect(parseCredentialRule("env:MY_KEY,file:~/.my/auth", "/h")).toEqual([
+      { kind: "env", name: "MY_KEY" },
+      { kind: "file", path: "/h/.my/auth" },
+    ]);
+    const c = loadConfig({ ...base, HOME: home, AGENT_CREDENTIALS_CODEX: "none", AGENT_CMD_CODEX: "/bin/true {prompt}" });
+    expect(assessRuntime("codex", c).usable).toBe(true);
+    const strict = loadConfig({ ...base, HOME: home, AGENT_CREDENTIALS_CODEX: "env:NOT_SET_ANYWHERE", AGENT_CMD_CODEX: "/bin/true {prompt}" });
+    const a = assessRuntime("codex", strict);
+    expect(a.usable).toBe(false);
+    expect(a.problem).toMatch(/installed but not authenticated/);
+  });
+
+  it("a runtime whose program is not on PATH is not usable, with the runbook's signature", () => {
+    const c = loadConfig({ ...base, HOME: home, PATH: "/nonexistent", OPENAI_API_KEY: "k" });
+    expect(assessRuntime("codex", c)).toMatchObject({ usable: false, problem: "runtime no disponible en host: codex" });
+  });
+});
+
+describe("prompt", () => {
+  const task = { id: 9, title: "--help", description: "Fix it", model: null };
+  it("starts with plain text, carries task and context, and says how to report back (runbook 3.2)", () => {
+    const p = buildPrompt({ task, context: [{ kind: "note", source: "human", body: "use branch x", created_at: "t" }], apiBase: "http://h/api", attempt: 2 });
+    expect(p.startsWith("You are an AI agent working on OPS Center task #9 (attempt 2)")).toBe(true);
+    expect(p).toContain("Title: --help");
+    expect(p).toContain("use branch x");
+    expect(p).toContain('"kind":"deliverable"');
+    expect(p).toContain("/comments");
+    expect(p).toContain("X-OPS-Task-Token");
+  });
+  it("stays under one argv element's limit, dropping the oldest context first", () => {
+    const big = "x".repeat(40_000);
+    const context = [1, 2, 3, 4].map((i) => ({ kind: "note", source: "human" as const, body: `${i}${big}`, created_at: "t" }));
+    const p = buildPrompt({ task, context, apiBase: "http://h/api", attempt: 1 });
+    expect(Buffer.byteLength(p)).toBeLessThanOrEqual(MAX_PROMPT_BYTES);
+    expect(p).toContain("older entries omitted");
+    expect(p).toContain(`4${big}`);
+    const huge = buildPrompt({ task: { ...task, description: "y".repeat(300_000) }, context: [], apiBase: "http://h/api", attempt: 1 });
+    expect(Buffer.byteLength(huge)).toBeLessThanOrEqual(MAX_PROMPT_BYTES);
+  });
+});
