@@ -305,6 +305,24 @@ describe.each(DB_KINDS)("dispatch engine on %s", (kind) => {
       expect(after.blocked_reason).toContain(`worker ${worker("lost")} lost`);
     });
 
+    it("recovers a claim whose answer never reached a live worker", async () => {
+      const t = await queued();
+      await heartbeat(worker("deaf"));
+      await next(worker("deaf"));
+      // The worker keeps heartbeating but never lists the task: it never got the answer.
+      await sqlRows(api, `update tasks set claimed_at = now() - interval '3 minutes' where id = ${t.id}`);
+      await heartbeat(worker("deaf"), ["codex"], { running_task_ids: [] });
+      const res = await api.rest("POST", "/dispatch/reconcile-stale", {});
+      expect(res.body.task_ids).toEqual([t.id]);
+      expect((await task(t.id)).blocked_reason).toContain(`claim lost: worker ${worker("deaf")} is alive`);
+      // A task the worker does list is left alone.
+      const kept = await queued();
+      await next(worker("deaf"));
+      await sqlRows(api, `update tasks set claimed_at = now() - interval '3 minutes' where id = ${kept.id}`);
+      await heartbeat(worker("deaf"), ["codex"], { running_task_ids: [kept.id] });
+      expect((await api.rest("POST", "/dispatch/reconcile-stale", {})).body.task_ids).toEqual([]);
+    });
+
     it("raises a recurring-failure alert and one triage task when a task keeps failing", async () => {
       const t = await queued();
       for (let i = 0; i < 3; i++) {

@@ -17,14 +17,26 @@ export interface WatchdogOptions {
 
 /**
  * Which in-flight tasks are stale: dispatching longer than the stale minutes
- * (runbook 3.1), or held by a worker whose heartbeat is older than the worker
- * stale threshold — a crashed host should not hold work for 20 minutes.
+ * (runbook 3.1); held by a worker whose heartbeat is older than the worker
+ * stale threshold (a crashed host should not hold work for 20 minutes); or
+ * held by a live worker that keeps heartbeating without listing the task as
+ * running — a claim whose answer never reached it (the API died mid-request).
  */
 function staleCriteria(staleMinutes: number, workerStaleSeconds: number): SQL {
+  const grace = sql`make_interval(secs => ${workerStaleSeconds})`;
   return sql`t.status in ('dispatching', 'doing') and (
       (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${staleMinutes}))
-      or (w.worker_id is not null and w.last_seen_at < now() - make_interval(secs => ${workerStaleSeconds}))
-      or (w.worker_id is null and t.claimed_at < now() - make_interval(secs => ${workerStaleSeconds})))`;
+      or (w.worker_id is not null and w.last_seen_at < now() - ${grace})
+      or (w.worker_id is null and t.claimed_at < now() - ${grace})
+      or (w.worker_id is not null and w.last_seen_at > t.claimed_at + ${grace} and not (t.id = any(w.running_task_ids))))`;
+}
+
+function staleReason(row: { by_minutes: boolean; worker_lost: boolean }, task: { status: string }, worker: string, options: WatchdogOptions) {
+  if (row.by_minutes) return `stale dispatch: in dispatching for more than ${options.staleMinutes} min (worker ${worker})`;
+  if (row.worker_lost) {
+    return `worker ${worker} lost: no heartbeat for more than ${options.workerStaleSeconds}s while the task was ${task.status}`;
+  }
+  return `claim lost: worker ${worker} is alive but has not reported the task running for ${options.workerStaleSeconds}s after claiming it`;
 }
 
 /**
@@ -47,10 +59,11 @@ export async function reconcileStaleDispatches(
   if (candidates.length === 0) return [];
   const ids = candidates.map((c) => c.id);
   return db.transaction(async (tx) => {
-    const locked = await queryRows<{ id: number; by_minutes: boolean; claimed_by: string | null; last_seen_at: Date | null }>(
+    const locked = await queryRows<{ id: number; by_minutes: boolean; worker_lost: boolean; claimed_by: string | null }>(
       tx,
       sql`select t.id, (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${options.staleMinutes})) as by_minutes,
-                 t.claimed_by, w.last_seen_at
+                 (w.worker_id is null or w.last_seen_at < now() - make_interval(secs => ${options.workerStaleSeconds})) as worker_lost,
+                 t.claimed_by
           from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by
           where t.id in ${sql.raw(`(${ids.map(Number).join(",")})`)} and ${criteria}
           order by t.id
@@ -59,9 +72,7 @@ export async function reconcileStaleDispatches(
     for (const row of locked) {
       const task = await loadTask(tx, row.id);
       const worker = row.claimed_by ?? "unknown";
-      const reason = row.by_minutes
-        ? `stale dispatch: in dispatching for more than ${options.staleMinutes} min (worker ${worker})`
-        : `worker ${worker} lost: no heartbeat for more than ${options.workerStaleSeconds}s while the task was ${task.status}`;
+      const reason = staleReason(row, task, worker, options);
       await blockAfterFailure(tx, task, {
         reason,
         evidence: `Reconciled by the stale watchdog (${options.manual ? `manual, by ${options.actor}` : "automatic"}). Claimed at ${task.claimedAt?.toISOString() ?? "?"}, attempt ${task.claimAttempt}.`,
