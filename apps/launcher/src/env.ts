@@ -232,5 +232,9 @@ export function envWithFile(source: NodeJS.ProcessEnv = process.env): { env: Nod
     if (explicit) throw new ConfigError([`OPS_LAUNCHER_ENV_FILE: ${file} does not exist`]);
     return { env: source };
   }
-  return { env: { ...parseEnvFile(readFileSync(file, "utf8")), ...source }, file };
+  const fromFile = parseEnvFile(readFileSync(file, "utf8"));
+  const env: NodeJS.ProcessEnv = { ...fromFile, ...source };
+  // A shell always has a PATH: put the service's PATH first so the doctor finds what the service finds.
+  if (fromFile.PATH && source.PATH) env.PATH = `${fromFile.PATH}:${source.PATH}`;
+  return { env, file };
 }

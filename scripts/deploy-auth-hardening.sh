@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Server-side deploy and auth hardening (runbook sections 1 and 6).
+#
+#   OPS_ADMIN_USER='<admin>' OPS_ADMIN_PASSWORD='<strong-pass>' OPS_SERVICE_TOKEN='<strong-token>' \
+#   scripts/deploy-auth-hardening.sh --repo-path /opt/sa-ops-center --confirm-prod
+#
+# Steps:
+#   1. update the checkout (git pull --ff-only), install dependencies, apply DB migrations, build the SPA
+#   2. write the credentials into the OPS Center env file and the service token into the
+#      launcher env file (mode 0600; other lines are kept)
+#   3. restart ops-center.service: the API applies OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and
+#      stores OPS_SERVICE_TOKEN as ops_settings.service_api_token at start
+#   4. check the API accepts the new token, restart ops-dispatch-launcher.service, run worker:doctor
+# dispatch_enabled is never changed here: it is printed so the operator can decide.
+#
+# Env (besides the three credentials):
+#   OPS_API_BASE          default http://127.0.0.1:3847/api
+#   OPS_CENTER_ENV_FILE   default /etc/ops-dispatch/ops-center.env
+#   OPS_LAUNCHER_ENV_FILE default /etc/ops-dispatch/launcher.env
+#   SYSTEMCTL, GIT, PNPM  the commands used (for dry runs and tests)
+# Options:
+#   --skip-pull           deploy the checkout as it is
+#   --skip-build          skip install, migrations and build (credentials only)
+set -euo pipefail
+
+usage() {
+  echo "usage: OPS_ADMIN_USER=... OPS_ADMIN_PASSWORD=... OPS_SERVICE_TOKEN=... $0 --repo-path DIR --confirm-prod [--skip-pull] [--skip-build]" >&2
+}
+
+repo_path=""
+confirm=0
+skip_pull=0
+skip_build=0
+while (($# > 0)); do
+  case "$1" in
+    --repo-path)
+      repo_path="${2:-}"
+      shift 2 || { usage; exit 2; }
+      ;;
+    --confirm-prod) confirm=1; shift ;;
+    --skip-pull) skip_pull=1; shift ;;
+    --skip-build) skip_build=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "[deploy] unknown argument: $1" >&2; usage; exit 2 ;;
+  esac
+done
+
+if [[ -z "$repo_path" ]]; then
+  echo "[deploy] --repo-path DIR is required" >&2
+  usage
+  exit 2
+fi
+if ((confirm != 1)); then
+  echo "[deploy] refusing to run without --confirm-prod: this deploys $repo_path, rewrites credentials and restarts production services" >&2
+  exit 2
+fi
+if [[ ! -f "$repo_path/package.json" || ! -d "$repo_path/apps/api" ]]; then
+  echo "[deploy] $repo_path is not an OPS Center checkout (no package.json / apps/api)" >&2
+  exit 2
+fi
+problems=()
+[[ -n "${OPS_ADMIN_USER:-}" ]] || problems+=("OPS_ADMIN_USER is required")
+password="${OPS_ADMIN_PASSWORD:-}"
+token="${OPS_SERVICE_TOKEN:-}"
+((${#password} >= 12)) || problems+=("OPS_ADMIN_PASSWORD must be at least 12 characters")
+((${#token} >= 24)) || problems+=("OPS_SERVICE_TOKEN must be at least 24 characters (e.g. openssl rand -hex 32)")
+for weak in admin password changeme ops; do
+  [[ "$password" != "$weak" ]] || problems+=("OPS_ADMIN_PASSWORD is a default value")
+done
+if ((${#problems[@]} > 0)); then
+  printf '[deploy] %s\n' "${problems[@]}" >&2
+  exit 2
+fi
+command -v curl >/dev/null || { echo "[deploy] curl is required" >&2; exit 2; }
+
+api_base="${OPS_API_BASE:-http://127.0.0.1:3847/api}"
+api_base="${api_base%/}"
+center_env="${OPS_CENTER_ENV_FILE:-/etc/ops-dispatch/ops-center.env}"
+launcher_env="${OPS_LAUNCHER_ENV_FILE:-/etc/ops-dispatch/launcher.env}"
+systemctl_cmd="${SYSTEMCTL:-systemctl}"
+git_cmd="${GIT:-git}"
+pnpm_cmd="${PNPM:-pnpm}"
+
+step() { echo "[deploy] $*"; }
+
+# set_env_var FILE KEY VALUE: replaces KEY's line or appends it; keeps every other line; 0600.
+set_env_var() {
+  local file="$1" key="$2" value="$3" tmp
+  mkdir -p "$(dirname "$file")"
+  tmp="$(mktemp "$file.XXXXXX")"
+  chmod 0600 "$tmp"
+  if [[ -f "$file" ]]; then
+    grep -v -E "^(export[[:space:]]+)?${key}=" "$file" >"$tmp" || true
+  fi
+  printf '%s=%s\n' "$key" "$value" >>"$tmp"
+  mv "$tmp" "$file"
+}
+
+# 1) Code, dependencies, database, SPA.
+if ((skip_pull == 0)); then
+  step "updating $repo_path (git pull --ff-only)"
+  "$git_cmd" -C "$repo_path" pull --ff-only
+fi
+if ((skip_build == 0)); then
+  step "installing dependencies, applying migrations, building the SPA"
+  (cd "$repo_path" && "$pnpm_cmd" install --frozen-lockfile && "$pnpm_cmd" db:migrate && "$pnpm_cmd" --filter @ops/web build)
+fi
+
+# 2) Credentials into the services' env files.
+step "writing credentials to $center_env and the service token to $launcher_env (mode 0600)"
+set_env_var "$center_env" OPS_ADMIN_USER "$OPS_ADMIN_USER"
+set_env_var "$center_env" OPS_ADMIN_PASSWORD "$OPS_ADMIN_PASSWORD"
+set_env_var "$center_env" OPS_SERVICE_TOKEN "$OPS_SERVICE_TOKEN"
+grep -q -E '^TRUST_PROXY=' "$center_env" || set_env_var "$center_env" TRUST_PROXY true
+set_env_var "$launcher_env" OPS_SERVICE_TOKEN "$OPS_SERVICE_TOKEN"
+
+# 3) Restart the API: it applies the admin credentials and stores the token at start.
+step "restarting ops-center.service"
+"$systemctl_cmd" restart ops-center.service
+deadline=$((SECONDS + ${DEPLOY_WAIT_SECONDS:-60}))
+code="000"
+until [[ "$code" == "200" ]]; do
+  code="$(curl -sS -o /dev/null -w '%{http_code}' -H "X-OPS-Service-Token: $OPS_SERVICE_TOKEN" "$api_base/auth/me" || true)"
+  if [[ "$code" == "200" ]]; then break; fi
+  if ((SECONDS >= deadline)); then
+    echo "[deploy] ERROR: $api_base/auth/me did not accept the new service token (HTTP $code); check journalctl -u ops-center.service" >&2
+    exit 1
+  fi
+  sleep 1
+done
+step "API accepts the new service token"
+
+# 4) Launcher with the new token, then the host check.
+step "restarting ops-dispatch-launcher.service"
+"$systemctl_cmd" restart ops-dispatch-launcher.service
+step "running worker:doctor"
+doctor_ok=1
+(cd "$repo_path" && OPS_SERVICE_TOKEN="$OPS_SERVICE_TOKEN" OPS_API_BASE="$api_base" "$pnpm_cmd" --silent --filter @ops/launcher run doctor) || doctor_ok=0
+
+dispatch="$(curl -sS -H "X-OPS-Service-Token: $OPS_SERVICE_TOKEN" "$api_base/settings/dispatch_enabled" || true)"
+step "dispatch_enabled setting: $dispatch (unchanged; enable it only after doctor passes and a pilot task succeeds)"
+if ((doctor_ok == 0)); then
+  echo "[deploy] worker:doctor did not pass: keep dispatch_enabled=false and fix the runtimes it names" >&2
+  exit 1
+fi
+step "OK"
