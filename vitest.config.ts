@@ -16,6 +16,16 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["apps/api/test/**/*.test.ts", "apps/api/src/**/*.test.ts", "apps/launcher/src/**/*.test.ts", "apps/launcher/test/**/*.test.ts", "packages/*/src/**/*.test.ts", "scripts/**/*.test.ts", "tests/**/*.test.ts"],
+          exclude: ["tests/secrets/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Second step of pnpm test: reads the logs the suites above wrote.
+          name: "secrets",
+          environment: "node",
+          include: ["tests/secrets/**/*.test.ts"],
         },
       },
       {

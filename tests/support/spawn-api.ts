@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { testLogFile } from "./log-dir.ts";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 /** tsx's CLI entry: run it with `node` (node_modules/.bin/tsx is a shell shim). */
@@ -53,6 +54,12 @@ export async function spawnApi(options: SpawnApiOptions = {}): Promise<SpawnedAp
   const adminPassword = "admin-password-for-tests";
   let out = "";
   let child!: ChildProcess;
+  // Everything the API prints is kept for the secrets scan.
+  const logFile = testLogFile("api-process");
+  const record = (d: Buffer) => {
+    out += d;
+    appendFileSync(logFile, d);
+  };
   const start = async () => {
     child = spawn(process.execPath, [TSX, join(REPO_ROOT, "apps/api/src/main.ts")], {
       cwd: REPO_ROOT,
@@ -63,14 +70,14 @@ export async function spawnApi(options: SpawnApiOptions = {}): Promise<SpawnedAp
         OPS_SERVICE_TOKEN: serviceToken,
         OPS_ADMIN_USER: adminUser,
         OPS_ADMIN_PASSWORD: adminPassword,
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: "debug",
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { OPS_DATA_DIR: dataDir! }),
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
+    child.stdout!.on("data", record);
+    child.stderr!.on("data", record);
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}:\n${out}`);

@@ -1,6 +1,8 @@
 import { type AppRouter, SERVICE_TOKEN_HEADER } from "@ops/contract";
 import { createDb, type OpsDatabase, seedDefaults } from "@ops/db";
 import { createTRPCClient, httpLink } from "@trpc/client";
+import pino from "pino";
+import { testLogFile } from "../../../tests/support/log-dir.ts";
 import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
 import { restClient } from "../../../tests/support/spawn-api.ts";
 import { bootstrapCredentials } from "../src/auth/bootstrap.ts";
@@ -44,7 +46,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
     OPS_SERVICE_TOKEN: SERVICE_TOKEN,
     OPS_ADMIN_USER: ADMIN.username,
     OPS_ADMIN_PASSWORD: ADMIN.password,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: "debug",
     OPS_DATA_DIR: "memory://",
     ...(fresh ? { DATABASE_URL: fresh.url } : {}),
     ...envOverrides,
@@ -53,7 +55,9 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
   await database.migrate();
   await seedDefaults(database.db);
   await bootstrapCredentials(database.db, env);
-  const { app, deps } = await buildServer(env, database, createLogger("silent"));
+  // Logged at debug (request lines included) into the run's log folder for the secrets scan.
+  const logFile = pino.destination({ dest: testLogFile(`api-inprocess-${kind}`), sync: true });
+  const { app, deps } = await buildServer(env, database, createLogger("debug", logFile));
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
