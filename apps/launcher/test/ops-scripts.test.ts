@@ -1,0 +1,234 @@
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, type SpawnedApi, spawnApi } from "../../../tests/support/spawn-api.ts";
+import { ensureAgent, FAKE_AGENT, launcherDirs, type Rest, type RunningLauncher, serviceRest, startLauncher } from "./harness.ts";
+
+const PILOT = join(REPO_ROOT, "scripts/pilot-dispatch-task.sh");
+const DEPLOY = join(REPO_ROOT, "scripts/deploy-auth-hardening.sh");
+const LOGROTATE_CONF = join(REPO_ROOT, "scripts/ops-dispatch-logrotate.conf");
+
+function requireTool(tool: string) {
+  const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
+  if (found.status !== 0) throw new Error(`${tool} is required for this suite and is not installed (apt-get install -y ${tool})`);
+}
+
+describe("ops files", () => {
+  it("the shell scripts are clean under shellcheck", () => {
+    requireTool("shellcheck");
+    const scripts = ["install-agent-clis.sh", "pilot-dispatch-task.sh", "deploy-auth-hardening.sh"].map((s) => join(REPO_ROOT, "scripts", s));
+    const result = spawnSync("shellcheck", scripts, { encoding: "utf8" });
+    expect(`${result.stdout}${result.stderr}`).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("the logrotate rule passes logrotate -d and covers both log kinds", () => {
+    requireTool("logrotate");
+    const state = join(mkdtempSync(join(tmpdir(), "logrotate-")), "status");
+    const result = spawnSync("logrotate", ["-d", "-s", state, LOGROTATE_CONF], { encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.stderr).toContain("/var/log/ops-dispatch-launcher.log");
+    expect(result.stderr).toContain("/root/.ops-launcher-logs/*.log");
+  });
+
+  it("the systemd units verify, and the launcher's leaves detached agents alone on stop", () => {
+    requireTool("systemd-analyze");
+    const units = ["ops-center.service", "ops-dispatch-launcher.service"].map((u) => join(REPO_ROOT, "deploy/systemd", u));
+    const result = spawnSync("systemd-analyze", ["verify", ...units], { encoding: "utf8" });
+    expect(result.stderr.split("\n").filter((l) => /ops-(center|dispatch)/.test(l) && !/No such file|not found|Failed to/.test(l))).toEqual([]);
+    const launcherUnit = readFileSync(units[1]!, "utf8");
+    expect(launcherUnit).toMatch(/^KillMode=process$/m);
+    expect(launcherUnit).toMatch(/^EnvironmentFile=\/etc\/ops-dispatch\/launcher\.env$/m);
+    for (const example of ["ops-center.env.example", "launcher.env.example"]) expect(existsSync(join(REPO_ROOT, "deploy/env", example))).toBe(true);
+  });
+});
+
+let api: SpawnedApi;
+let rest: Rest;
+let launcher: RunningLauncher;
+const dirs = launcherDirs();
+
+beforeAll(async () => {
+  requireTool("curl");
+  requireTool("jq");
+  api = await spawnApi();
+  rest = serviceRest(api);
+  for (const slug of ["pilotok", "pilotfail", "pilotnobody"]) await ensureAgent(rest, slug);
+  launcher = await startLauncher(api, dirs, {
+    OPS_WORKER_ID: "pilot-worker",
+    SUPPORTED_AGENT_SLUGS: "pilotok,pilotfail",
+    AGENT_CMD_PILOTOK: `${FAKE_AGENT} ok {prompt}`,
+    AGENT_CMD_PILOTFAIL: `${FAKE_AGENT} fail {prompt}`,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await launcher?.stop();
+  await api?.stop();
+  rmSync(dirs.root, { recursive: true, force: true });
+});
+
+async function createTask(slug: string, extra: Record<string, unknown> = {}): Promise<number> {
+  const res = await rest("POST", "/tasks", { title: `pilot ${slug}`, execution: "interactive", agent_slug: slug, ...extra });
+  expect(res.status).toBe(200);
+  return res.body.id;
+}
+const dispatchEnabled = async () => (await rest("GET", "/settings/dispatch_enabled")).body.value as string;
+const setDispatch = async (value: "true" | "false") => expect((await rest("PUT", "/settings/dispatch_enabled", { value })).status).toBe(200);
+
+interface ScriptRun {
+  code: number | null;
+  out: string;
+}
+function runScript(script: string, args: string[], env: Record<string, string>, onOutput?: (out: string, child: ReturnType<typeof spawn>) => void): Promise<ScriptRun> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [script, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirs.root, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const on = (d: Buffer) => {
+      out += d;
+      onOutput?.(out, child);
+    };
+    child.stdout.on("data", on);
+    child.stderr.on("data", on);
+    child.on("exit", (code) => resolve({ code, out }));
+  });
+}
+const pilotEnv = () => ({ OPS_API_BASE: api.apiBase, OPS_SERVICE_TOKEN: api.serviceToken, PILOT_POLL_SECONDS: "0.2", PILOT_TIMEOUT_SECONDS: "30" });
+
+describe("scripts/pilot-dispatch-task.sh", () => {
+  it("does nothing without --confirm-pilot", async () => {
+    await setDispatch("false");
+    const id = await createTask("pilotok");
+    const run = await runScript(PILOT, ["--task-id", String(id)], pilotEnv());
+    expect(run.code).toBe(2);
+    expect(run.out).toContain("refusing to run without --confirm-pilot");
+    expect(await dispatchEnabled()).toBe("false");
+    expect((await rest("GET", `/tasks/${id}`)).body.status).toBe("backlog");
+  });
+
+  it("success: the task is launched, reaches review, and dispatch_enabled goes back to false", async () => {
+    await setDispatch("false");
+    const id = await createTask("pilotok");
+    const run = await runScript(PILOT, ["--task-id", String(id), "--confirm-pilot", "--wait-finish"], pilotEnv());
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("dispatch_enabled was false");
+    expect(run.out).toMatch(/status: (doing|review)/);
+    expect(run.out).toContain("dispatch_enabled restored to false");
+    expect(run.out).toContain(`done: task ${id} in review`);
+    expect(await dispatchEnabled()).toBe("false");
+  });
+
+  it("restores a prior value of true as true", async () => {
+    await setDispatch("true");
+    const id = await createTask("pilotok");
+    const run = await runScript(PILOT, ["--task-id", String(id), "--confirm-pilot"], pilotEnv());
+    expect(run.code, run.out).toBe(0);
+    expect(await dispatchEnabled()).toBe("true");
+    await setDispatch("false");
+  });
+
+  it("error paths restore dispatch_enabled: dispatch refused, and a launch that fails", async () => {
+    await setDispatch("false");
+    const blocked = await createTask("pilotok");
+    expect((await rest("PATCH", `/tasks/${blocked}`, { blocked: true, blocked_reason: "waiting for input" })).status).toBe(200);
+    let run = await runScript(PILOT, ["--task-id", String(blocked), "--confirm-pilot"], pilotEnv());
+    expect(run.code).toBe(1);
+    expect(run.out).toContain("dispatch refused (HTTP 409)");
+    expect(run.out).toContain("dispatch_enabled restored to false");
+    expect(await dispatchEnabled()).toBe("false");
+
+    const failing = await createTask("pilotfail");
+    run = await runScript(PILOT, ["--task-id", String(failing), "--confirm-pilot", "--wait-finish"], pilotEnv());
+    expect(run.code).toBe(1);
+    expect(run.out).toContain("launcher process exited early (code=3, signal=null)");
+    expect(await dispatchEnabled()).toBe("false");
+  });
+
+  it.each(["SIGINT", "SIGTERM"] as const)("%s while waiting restores dispatch_enabled", async (signal) => {
+    await setDispatch("false");
+    // No launcher serves this agent: the pilot waits in queued until interrupted.
+    const id = await createTask("pilotnobody");
+    let sent = false;
+    const run = await runScript(PILOT, ["--task-id", String(id), "--confirm-pilot"], pilotEnv(), (out, child) => {
+      if (!sent && out.includes("status: queued")) {
+        sent = true;
+        setTimeout(() => child.kill(signal), 300);
+      }
+    });
+    expect(sent).toBe(true);
+    expect(run.code).toBe(130);
+    expect(run.out).toContain(`interrupted (${signal})`);
+    expect(run.out).toContain("dispatch_enabled restored to false");
+    expect(await dispatchEnabled()).toBe("false");
+    await rest("POST", `/tasks/${id}/cancel`);
+  });
+});
+
+describe("scripts/deploy-auth-hardening.sh", () => {
+  const stubs = mkdtempSync(join(tmpdir(), "deploy-stubs-"));
+  const calls = join(stubs, "calls.log");
+  for (const name of ["systemctl", "git", "pnpm"]) {
+    const stub = join(stubs, name);
+    writeFileSync(stub, `#!/bin/sh\necho "${name} $*" >> "${calls}"\n`);
+    chmodSync(stub, 0o755);
+  }
+  const centerEnv = join(stubs, "etc/ops-center.env");
+  const launcherEnvFile = join(stubs, "etc/launcher.env");
+  const deployEnv = () => ({
+    OPS_API_BASE: api.apiBase,
+    OPS_ADMIN_USER: "ops-admin",
+    OPS_ADMIN_PASSWORD: "a-strong-password-123",
+    OPS_SERVICE_TOKEN: api.serviceToken,
+    OPS_CENTER_ENV_FILE: centerEnv,
+    OPS_LAUNCHER_ENV_FILE: launcherEnvFile,
+    SYSTEMCTL: join(stubs, "systemctl"),
+    GIT: join(stubs, "git"),
+    PNPM: join(stubs, "pnpm"),
+    DEPLOY_WAIT_SECONDS: "10",
+  });
+
+  it("does nothing without --confirm-prod", async () => {
+    const run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT], deployEnv());
+    expect(run.code).toBe(2);
+    expect(run.out).toContain("refusing to run without --confirm-prod");
+    expect(existsSync(calls)).toBe(false);
+    expect(existsSync(centerEnv)).toBe(false);
+  });
+
+  it("refuses weak or missing credentials, naming them", async () => {
+    const run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod"], { ...deployEnv(), OPS_ADMIN_PASSWORD: "short", OPS_SERVICE_TOKEN: "tiny" });
+    expect(run.code).toBe(2);
+    expect(run.out).toContain("OPS_ADMIN_PASSWORD must be at least 12 characters");
+    expect(run.out).toContain("OPS_SERVICE_TOKEN must be at least 24 characters");
+    expect(existsSync(calls)).toBe(false);
+  });
+
+  it("deploys: code, migrations, build, credentials in 0600 env files, restarts, token check, doctor", async () => {
+    mkdirSync(join(stubs, "etc"), { recursive: true });
+    writeFileSync(centerEnv, "PORT=3847\nOPS_ADMIN_PASSWORD=old-password\n");
+    const run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod"], deployEnv());
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("API accepts the new service token");
+    const center = readFileSync(centerEnv, "utf8");
+    expect(center).toContain("PORT=3847");
+    expect(center).not.toContain("old-password");
+    expect(center).toContain("OPS_ADMIN_PASSWORD=a-strong-password-123");
+    expect(center).toContain(`OPS_SERVICE_TOKEN=${api.serviceToken}`);
+    expect(center).toContain("TRUST_PROXY=true");
+    expect(readFileSync(launcherEnvFile, "utf8")).toBe(`OPS_SERVICE_TOKEN=${api.serviceToken}\n`);
+    expect(statSync(centerEnv).mode & 0o777).toBe(0o600);
+    expect(statSync(launcherEnvFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual([
+      `git -C ${REPO_ROOT} pull --ff-only`,
+      "pnpm install --frozen-lockfile",
+      "pnpm db:migrate",
+      "pnpm --filter @ops/web build",
+      "systemctl restart ops-center.service",
+      "systemctl restart ops-dispatch-launcher.service",
+      "pnpm --silent --filter @ops/launcher run doctor",
+    ]);
+  });
+});
