@@ -45,8 +45,11 @@ function UserMenu() {
   const { me, canAct } = useSession();
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
-      onSettled: () => {
-        queryClient.clear();
+      onSettled: async () => {
+        // Ask "who am I" again (now 401: the sign-in form), and forget everything else.
+        const meKey = trpc.auth.me.queryKey({});
+        await queryClient.resetQueries({ queryKey: meKey });
+        queryClient.removeQueries({ predicate: (q) => JSON.stringify(q.queryKey) !== JSON.stringify(meKey) });
         navigate("/", { replace: true });
       },
     }),

@@ -14,10 +14,8 @@ export function SignInPage() {
   const [password, setPassword] = useState("");
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      onSuccess: async ({ me }) => {
-        queryClient.removeQueries();
-        queryClient.setQueryData(trpc.auth.me.queryKey({}), me);
-      },
+      // The gate's "who am I" query now has an answer: the app renders.
+      onSuccess: ({ me }) => queryClient.setQueryData(trpc.auth.me.queryKey({}), me),
     }),
   );
   const submit = (event: FormEvent) => {

@@ -1,0 +1,273 @@
+// @vitest-environment node
+// The DOM comes from ./dom-setup.ts (see there why); it must be the first import.
+import "./dom-setup.ts";
+import "@testing-library/jest-dom/vitest";
+import { cleanup, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it } from "vitest";
+import { admin, health, member, opsError, renderApp, task } from "./fake-api.tsx";
+
+afterEach(cleanup);
+
+describe("sign-in", () => {
+  it("says a wrong password is wrong without saying which part, then lets the right one in", async () => {
+    let signedIn = false;
+    const { calls } = renderApp("/", {
+      "auth.me": () => {
+        if (!signedIn) throw opsError("UNAUTHORIZED", "sign in or send X-OPS-Service-Token");
+        return admin;
+      },
+      "auth.login": (input: { password: string }) => {
+        if (input.password !== "right-password") throw opsError("UNAUTHORIZED", "invalid username or password");
+        signedIn = true;
+        return { me: admin };
+      },
+    });
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText("Usuario"), "admin");
+    await user.type(screen.getByLabelText("Contraseña"), "wrong");
+    await user.click(screen.getByRole("button", { name: "Entrar" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Usuario o contraseña incorrectos.");
+    expect(alert.textContent).not.toMatch(/usuario no existe|contraseña es incorrecta/i);
+
+    await user.clear(screen.getByLabelText("Contraseña"));
+    await user.type(screen.getByLabelText("Contraseña"), "right-password");
+    await user.click(screen.getByRole("button", { name: "Entrar" }));
+    expect(await screen.findByRole("heading", { name: "Automatizaciones" })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === "auth.login").map((c) => c.input)).toEqual([
+      { username: "admin", password: "wrong" },
+      { username: "admin", password: "right-password" },
+    ]);
+  });
+});
+
+const troubled = health({
+  ok: false,
+  dispatch_enabled: false,
+  problems: [{ code: "STALE_DISPATCHING", message: "1 task(s) in dispatching for more than 20 min; run the watchdog (Reconciliar stale)" }],
+  worker_summary: { total: 2, fresh: 1, stale: 1 },
+  workers: [
+    {
+      worker_id: "w-fresh",
+      hostname: "sa-tools",
+      pid: 10,
+      version: "1",
+      agent_slugs: ["codex", "opencode"],
+      models: ["qwen*"],
+      running_task_ids: [41],
+      free_slots: 1,
+      cli_versions: {},
+      last_seen_at: new Date().toISOString(),
+      seconds_since_seen: 4,
+      fresh: true,
+    },
+    {
+      worker_id: "w-old",
+      hostname: "old-host",
+      pid: 11,
+      version: "1",
+      agent_slugs: ["hermes"],
+      models: [],
+      running_task_ids: [],
+      free_slots: 0,
+      cli_versions: {},
+      last_seen_at: new Date().toISOString(),
+      seconds_since_seen: 600,
+      fresh: false,
+    },
+  ],
+  queue: { queued: 2, dispatching: 2, doing: 0, stale_dispatching: 1, blocked: 1 },
+  dispatching: [
+    { task_id: 41, title: "Stuck task", status: "dispatching", agent_slug: "codex", claimed_by: "w-fresh", claimed_at: null, age_seconds: 1500, stale: true },
+    { task_id: 42, title: "Young task", status: "dispatching", agent_slug: "codex", claimed_by: "w-fresh", claimed_at: null, age_seconds: 30, stale: false },
+  ],
+  open_alerts: 1,
+});
+
+const alert = {
+  id: 5,
+  workspace_id: 1,
+  kind: "dispatch_stale",
+  task_id: 41,
+  task_title: "Stuck task",
+  status: "open",
+  message: "task stuck in dispatching",
+  occurrences: 3,
+  first_seen_at: new Date().toISOString(),
+  last_seen_at: new Date().toISOString(),
+  resolved_at: null,
+  resolved_by: null,
+};
+
+describe("Operacion → Automatizaciones", () => {
+  it("shows health, every problem in words, workers, stale dispatching highlighted and alerts", async () => {
+    renderApp("/operacion/automatizaciones", { "dispatch.health": () => troubled, "alerts.list": () => [alert] });
+    expect(await screen.findByText("Con problemas")).toBeInTheDocument();
+    expect(screen.getByText(/Hay tareas atascadas en dispatching/)).toBeInTheDocument();
+    expect(screen.getByText(/1 task\(s\) in dispatching for more than 20 min/)).toBeInTheDocument();
+    expect(screen.getByText("Dispatch: desactivado")).toBeInTheDocument();
+
+    const workers = within(document.getElementById("workers")!);
+    expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("sa-tools");
+    expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("qwen*");
+    expect(workers.getByRole("row", { name: /w-old/ })).toHaveTextContent("stale");
+
+    const dispatching = within(document.getElementById("dispatching")!);
+    const stuck = dispatching.getByRole("row", { name: /Stuck task/ });
+    expect(stuck).toHaveClass("row-stale");
+    expect(stuck).toHaveTextContent("STALE");
+    expect(stuck).toHaveTextContent("25 min");
+    expect(dispatching.getByRole("row", { name: /Young task/ })).not.toHaveClass("row-stale");
+
+    const alerts = within(document.getElementById("alerts")!);
+    const row = await alerts.findByRole("row", { name: /Stuck task/ });
+    expect(row).toHaveTextContent("dispatch_stale");
+    expect(row).toHaveTextContent("3");
+    expect(within(row).getByRole("button", { name: /Resolver/ })).toBeEnabled();
+  });
+
+  it("asks before turning dispatch on while health has problems", async () => {
+    const { calls } = renderApp("/operacion/automatizaciones", {
+      "dispatch.health": () => troubled,
+      "settings.put": (input: { key: string; value: string }) => ({ key: input.key, value: input.value, secret: false, is_set: true, description: "", updated_at: null, updated_by: null }),
+    });
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Activar dispatch" }));
+    const dialog = screen.getByRole("alertdialog");
+    expect(dialog).toHaveTextContent("¿Activar el dispatch con problemas?");
+    expect(dialog).toHaveTextContent("run the watchdog");
+    expect(calls.some((c) => c.path === "settings.put")).toBe(false);
+    await user.click(within(dialog).getByRole("button", { name: "Activar de todos modos" }));
+    await waitFor(() => expect(calls.find((c) => c.path === "settings.put")?.input).toEqual({ key: "dispatch_enabled", value: "true" }));
+  });
+
+  it("turns dispatch on without asking when health is fine", async () => {
+    const fine = health({ worker_summary: { total: 1, fresh: 1, stale: 0 } });
+    const { calls } = renderApp("/operacion/automatizaciones", {
+      "dispatch.health": () => fine,
+      "settings.put": () => ({ key: "dispatch_enabled", value: "true", secret: false, is_set: true, description: "", updated_at: null, updated_by: null }),
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Activar dispatch" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    await waitFor(() => expect(calls.some((c) => c.path === "settings.put")).toBe(true));
+  });
+
+  it("runs Reconciliar stale with the minutes shown and reports what it reconciled", async () => {
+    const { calls } = renderApp("/operacion/automatizaciones", {
+      "dispatch.health": () => troubled,
+      "dispatch.reconcileStale": (input: { minutes: number }) => ({ stale_minutes: input.minutes, reconciled: 2, task_ids: [41, 42] }),
+    });
+    const user = userEvent.setup();
+    const minutes = await screen.findByLabelText("Minutos");
+    expect(minutes).toHaveValue("20");
+    await user.clear(minutes);
+    await user.type(minutes, "abc");
+    expect(screen.getByRole("button", { name: "Reconciliar stale" })).toBeDisabled();
+    await user.clear(minutes);
+    await user.type(minutes, "0");
+    await user.click(screen.getByRole("button", { name: "Reconciliar stale" }));
+    const result = await screen.findByTestId("reconcile-result");
+    expect(result).toHaveTextContent("Reconciliadas 2 tareas con 0 min.");
+    expect(within(result).getByRole("link", { name: "#41" })).toHaveAttribute("href", "/tareas/41");
+    expect(calls.find((c) => c.path === "dispatch.reconcileStale")?.input).toEqual({ minutes: 0 });
+  });
+
+  it("explains why a queued task is not dispatching", async () => {
+    renderApp("/operacion/automatizaciones", {
+      "tasks.list": () => ({ tasks: [task({ id: 9, title: "En cola", status: "queued" })], total: 1 }),
+      "tasks.explain": () => ({ task_id: 9, status: "queued", dispatchable_now: false, reasons: [{ code: "DISPATCH_DISABLED", message: "dispatch_enabled is false" }] }),
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "¿Por qué no se despacha?" }));
+    expect(await screen.findByText(/dispatch_enabled is false/)).toBeInTheDocument();
+  });
+
+  it("lets members see without acting", async () => {
+    renderApp("/operacion/automatizaciones", { "auth.me": () => member, "dispatch.health": () => troubled, "alerts.list": () => [alert] });
+    expect(await screen.findByText("Con problemas")).toBeInTheDocument();
+    expect(screen.getByText(/Tu rol es miembro/)).toBeInTheDocument();
+    expect(await within(document.getElementById("alerts")!).findByRole("row", { name: /Stuck task/ })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Activar dispatch/ })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Reconciliar stale" })).toBeNull();
+    expect(screen.queryByRole("button", { name: /Resolver/ })).toBeNull();
+  });
+
+  it("is available in English", async () => {
+    renderApp("/operacion/automatizaciones", {}, "en");
+    expect(await screen.findByRole("heading", { name: "Automations" })).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: "Reconciliar stale" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Refresh" })).toBeInTheDocument();
+  });
+});
+
+describe("task page", () => {
+  const guard = "AI task has no visible deliverable: add a context entry (not a launcher checkpoint) or a comment (not an ai-dispatch log) before moving it to done, or use ?force=true as admin";
+  const handlers = (forced: { input?: unknown }) => ({
+    "tasks.get": () => task(),
+    "tasks.explain": () => ({ task_id: 7, status: "backlog", dispatchable_now: false, reasons: [] }),
+    "context.list": () => [],
+    "comments.list": () => [],
+    "timeLogs.list": () => [],
+    "tasks.setStatus": (input: { force?: boolean }) => {
+      if (!input.force) throw opsError("DONE_GUARD", guard);
+      forced.input = input;
+      return task({ status: "done" });
+    },
+  });
+
+  it("shows the done guard's refusal in plain words and lets an admin force it", async () => {
+    const forced: { input?: unknown } = {};
+    renderApp("/tareas/7", handlers(forced));
+    const user = userEvent.setup();
+    await user.selectOptions(await screen.findByLabelText("Nuevo estado"), "done");
+    await user.click(screen.getByRole("button", { name: "Aplicar" }));
+    expect(await screen.findByText(/No se puede marcar como done: esta tarea de IA no tiene ningún entregable visible/)).toBeInTheDocument();
+    expect(screen.getByText(guard)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: /Forzar/ }));
+    await waitFor(() => expect(forced.input).toEqual({ id: 7, status: "done", force: true }));
+  });
+
+  it("offers no force to members", async () => {
+    renderApp("/tareas/7", { ...handlers({}), "auth.me": () => member });
+    const user = userEvent.setup();
+    await user.selectOptions(await screen.findByLabelText("Nuevo estado"), "done");
+    await user.click(screen.getByRole("button", { name: "Aplicar" }));
+    expect(await screen.findByText(/No se puede marcar como done/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Forzar/ })).toBeNull();
+  });
+
+  it("says Human Gate in words when a sensitive task is dispatched, and offers admins the approval", async () => {
+    renderApp("/tareas/7", {
+      ...handlers({}),
+      "tasks.get": () => task({ sensitive: true }),
+      "tasks.dispatch": () => {
+        throw opsError("HUMAN_GATE", "task 7 is sensitive and needs human approval (Human Gate)");
+      },
+    });
+    const user = userEvent.setup();
+    expect(await screen.findByRole("button", { name: "Aprobar (Human Gate)" })).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Dispatch" }));
+    expect(await screen.findByText(/necesita la aprobación de un admin/)).toBeInTheDocument();
+  });
+});
+
+describe("Ajustes", () => {
+  it("validates a value as the API does before sending it", async () => {
+    const { calls } = renderApp("/ajustes", {
+      "settings.list": () => [
+        { key: "dispatch_stale_minutes", value: "20", secret: false, is_set: true, description: "stale after", updated_at: null, updated_by: null },
+        { key: "service_api_token", value: null, secret: true, is_set: true, description: "token", updated_at: null, updated_by: null },
+      ],
+    });
+    const user = userEvent.setup();
+    const region = await screen.findByRole("region", { name: "dispatch_stale_minutes" });
+    const input = within(region).getByLabelText("Valor");
+    await user.clear(input);
+    await user.type(input, "abc");
+    expect(within(region).getByRole("alert")).toHaveTextContent("dispatch_stale_minutes must be a whole number between 1 and 10080");
+    expect(within(region).getByRole("button", { name: "Guardar" })).toBeDisabled();
+    expect(calls.some((c) => c.path === "settings.put")).toBe(false);
+    const token = screen.getByRole("region", { name: "service_api_token" });
+    expect(token).toHaveTextContent("Configurado (nunca se muestra).");
+  });
+});
