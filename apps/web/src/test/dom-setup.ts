@@ -9,7 +9,10 @@ import { populateGlobal } from "vitest/environments";
  * apps/web's own jsdom 29 (Node ^20.19) as the globals before React loads.
  */
 // A plain require from this folder: a bare import would resolve from the repository root.
-const { JSDOM } = createRequire(import.meta.url)("jsdom") as typeof import("jsdom");
+interface JsdomModule {
+  JSDOM: new (html: string, options: { url: string; pretendToBeVisual: boolean }) => { window: unknown };
+}
+const { JSDOM } = createRequire(import.meta.url)("jsdom") as JsdomModule;
 
 if (typeof (globalThis as { document?: unknown }).document === "undefined") {
   const dom = new JSDOM("<!DOCTYPE html>", { url: "http://localhost:3000/", pretendToBeVisual: true });
