@@ -180,7 +180,9 @@ export class Launcher {
 
   async heartbeat(): Promise<void> {
     await this.refreshRuntimes();
-    const running = [...this.runs.values()].filter((r) => !readExitRecord(r.exitPath)).map((r) => r.taskId);
+    // Every task this worker still holds: agents running, and runs whose outcome is not reported yet
+    // (a held task missing from this list is reconciled by the watchdog as a lost claim).
+    const running = [...new Set([...this.runs.keys(), ...this.reports.map((r) => r.taskId)])];
     const result = await this.api.dispatch.heartbeat.mutate(
       {
         worker_id: this.config.workerId,
