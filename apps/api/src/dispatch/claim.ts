@@ -6,7 +6,7 @@ import { readDispatchSettings, type DispatchSettings } from "../domain/settings.
 import { loadTask } from "../domain/tasks.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { modelFilterSql } from "./model-match.ts";
-import { reconcileStaleDispatches } from "./watchdog.ts";
+import { runWatchdogPass } from "./watchdog.ts";
 
 export interface ClaimRequest {
   workerId: string;
@@ -52,21 +52,26 @@ async function claimOne(db: DbOrTx, request: ClaimRequest, slugs: readonly strin
 // is only belt and braces; inlining them keeps one plan for both drivers.
 const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** Tasks in dispatching + doing, in all and per agent slug: what the caps count. */
+export async function countInFlight(db: DbOrTx): Promise<{ total: number; bySlug: Map<string, number> }> {
+  const rows = await queryRows<{ slug: string; n: number }>(
+    db,
+    sql`select a.slug, count(*)::int as n from tasks t join agents a on a.id = t.agent_id
+        where t.status in ('dispatching', 'doing') group by a.slug`,
+  );
+  const bySlug = new Map(rows.map((r) => [r.slug, Number(r.n)]));
+  return { total: [...bySlug.values()].reduce((a, b) => a + b, 0), bySlug };
+}
+
 /** Slugs still under their per-agent caps, or "capacity" when the global cap is full. */
 async function slugsUnderCaps(
   db: DbOrTx,
   settings: DispatchSettings,
   slugs: readonly string[],
 ): Promise<readonly string[] | "capacity"> {
-  const inFlight = await queryRows<{ slug: string; n: number }>(
-    db,
-    sql`select a.slug, count(*)::int as n from tasks t join agents a on a.id = t.agent_id
-        where t.status in ('dispatching', 'doing') group by a.slug`,
-  );
-  const total = inFlight.reduce((sum, r) => sum + Number(r.n), 0);
+  const { total, bySlug } = await countInFlight(db);
   if (settings.maxConcurrent > 0 && total >= settings.maxConcurrent) return "capacity";
-  const running = (slug: string) => Number(inFlight.find((r) => r.slug === slug)?.n ?? 0);
-  const open = slugs.filter((s) => settings.agentCaps[s] === undefined || running(s) < settings.agentCaps[s]!);
+  const open = slugs.filter((s) => settings.agentCaps[s] === undefined || (bySlug.get(s) ?? 0) < settings.agentCaps[s]!);
   return open.length > 0 ? open : "capacity";
 }
 
@@ -98,13 +103,7 @@ export type ClaimOutcome = Claimed | { claimed: false; reason: "dispatch_disable
  */
 export async function claimNextTask(db: Db, request: ClaimRequest, actor: string): Promise<ClaimOutcome> {
   const settings = await readDispatchSettings(db);
-  const reconciled = await reconcileStaleDispatches(db as never, {
-    staleMinutes: settings.staleMinutes,
-    workerStaleSeconds: settings.workerStaleSeconds,
-    failureAlertThreshold: settings.failureAlertThreshold,
-    actor,
-    manual: false,
-  });
+  const { taskIds: reconciled } = await runWatchdogPass(db, { actor, manual: false }, settings);
   if (!settings.dispatchEnabled) return { claimed: false, reason: "dispatch_disabled", reconciled: reconciled.length };
   let claimedId: number | undefined;
   let capacity = false;

@@ -5,6 +5,7 @@ import { readDispatchSettings } from "../domain/settings.ts";
 import { getTaskFor } from "../domain/tasks.ts";
 import type { Problem } from "./health.ts";
 import { listWorkers } from "./health.ts";
+import { countInFlight } from "./claim.ts";
 import { workerAcceptsModel } from "./model-match.ts";
 
 /**
@@ -42,17 +43,12 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
     } else if (withModel.every((w) => w.free_slots === 0)) {
       add("NO_FREE_SLOT", `every matching worker is busy (${withModel.map((w) => w.worker_id).join(", ")})`);
     }
-    const inFlight = await queryRows<{ slug: string; n: number }>(
-      db,
-      sql`select a.slug, count(*)::int as n from tasks t join agents a on a.id = t.agent_id
-          where t.status in ('dispatching', 'doing') group by a.slug`,
-    );
-    const total = inFlight.reduce((s, r) => s + Number(r.n), 0);
+    const { total, bySlug } = await countInFlight(db);
     if (settings.maxConcurrent > 0 && total >= settings.maxConcurrent) {
       add("CAPACITY", `global cap reached: ${total} of ${settings.maxConcurrent} tasks in flight`);
     }
     const cap = settings.agentCaps[agent.slug];
-    const running = Number(inFlight.find((r) => r.slug === agent.slug)?.n ?? 0);
+    const running = bySlug.get(agent.slug) ?? 0;
     if (cap !== undefined && running >= cap) add("CAPACITY", `agent cap reached: ${running} of ${cap} ${agent.slug} tasks in flight`);
   }
   const dispatchableNow = reasons.length === 0;

@@ -1,5 +1,5 @@
 import type { TTask } from "@ops/contract";
-import { type Db, taskComments, taskContext, tasks, timeLogs } from "@ops/db";
+import { type Db, type DbOrTx, taskComments, taskContext, tasks, timeLogs } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import { audit } from "../domain/audit.ts";
 import { notFound, OpsError } from "../domain/errors.ts";
@@ -19,7 +19,7 @@ export interface ClaimFence {
  * attempt and the task is in flight. Anything else is STALE_CLAIM and changes
  * nothing: the watchdog, a cancel or another worker got there first.
  */
-async function lockFencedTask(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], fence: ClaimFence, statuses: readonly string[]): Promise<TaskWithAgent> {
+async function lockFencedTask(tx: DbOrTx, fence: ClaimFence, statuses: readonly string[]): Promise<TaskWithAgent> {
   const task = await findTask(tx, fence.id, true);
   if (!task) throw notFound(`task ${fence.id}`);
   if (task.claimedBy !== fence.worker_id || task.claimAttempt !== fence.attempt || !statuses.includes(task.status)) {

@@ -1,6 +1,5 @@
-import { readDispatchSettings } from "../domain/settings.ts";
 import type { AppDeps } from "../trpc/context.ts";
-import { reconcileStaleDispatches } from "./watchdog.ts";
+import { runWatchdogPass } from "./watchdog.ts";
 
 /**
  * Runs the watchdog on a timer as well as before every claim, so a lost
@@ -12,14 +11,7 @@ export function startWatchdogTimer(deps: AppDeps): () => void {
     if (running) return;
     running = true;
     try {
-      const settings = await readDispatchSettings(deps.database.db);
-      const ids = await reconcileStaleDispatches(deps.database.db as never, {
-        staleMinutes: settings.staleMinutes,
-        workerStaleSeconds: settings.workerStaleSeconds,
-        failureAlertThreshold: settings.failureAlertThreshold,
-        actor: "system:watchdog",
-        manual: false,
-      });
+      const { taskIds: ids } = await runWatchdogPass(deps.database.db, { actor: "system:watchdog", manual: false });
       if (ids.length > 0) deps.log.warn({ task_ids: ids }, "watchdog reconciled stale tasks");
     } catch (err) {
       deps.log.warn({ err }, "watchdog pass failed");

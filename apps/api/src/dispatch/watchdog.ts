@@ -1,6 +1,7 @@
-import { type DbOrTx, queryRows } from "@ops/db";
+import { type Db, queryRows } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { audit } from "../domain/audit.ts";
+import { type DispatchSettings, readDispatchSettings } from "../domain/settings.ts";
 import { loadTask } from "../domain/tasks.ts";
 import { blockAfterFailure } from "./failure.ts";
 
@@ -44,10 +45,7 @@ function staleReason(row: { by_minutes: boolean; worker_lost: boolean }, task: {
  * stale task is locked (SKIP LOCKED) and re-checked under the lock, so it is
  * reconciled once — one blocker, one alert occurrence, one audit entry.
  */
-export async function reconcileStaleDispatches(
-  db: { transaction: <T>(fn: (tx: DbOrTx) => Promise<T>) => Promise<T> } & DbOrTx,
-  options: WatchdogOptions,
-): Promise<number[]> {
+export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions): Promise<number[]> {
   const only = options.taskIds?.length ? sql.raw(` and t.id in (${options.taskIds.map(Number).join(",")})`) : sql``;
   const criteria = sql`${staleCriteria(options.staleMinutes, options.workerStaleSeconds)}${only}`;
   // Cheap read first: the common answer is "nothing stale", without a transaction.
@@ -91,4 +89,28 @@ export async function reconcileStaleDispatches(
     }
     return locked.map((r) => r.id);
   });
+}
+
+/**
+ * One watchdog pass with the thresholds in force: before every claim, on the
+ * API's timer, and on demand (POST /dispatch/reconcile-stale, which may pass
+ * its own minutes and a task list).
+ */
+export async function runWatchdogPass(
+  db: Db,
+  pass: { actor: string; manual: boolean; ip?: string | null; staleMinutes?: number | undefined; taskIds?: readonly number[] | undefined },
+  settings?: DispatchSettings,
+): Promise<{ staleMinutes: number; taskIds: number[] }> {
+  const s = settings ?? (await readDispatchSettings(db));
+  const staleMinutes = pass.staleMinutes ?? s.staleMinutes;
+  const taskIds = await reconcileStaleDispatches(db, {
+    staleMinutes,
+    workerStaleSeconds: s.workerStaleSeconds,
+    failureAlertThreshold: s.failureAlertThreshold,
+    actor: pass.actor,
+    manual: pass.manual,
+    ip: pass.ip ?? null,
+    taskIds: pass.taskIds,
+  });
+  return { staleMinutes, taskIds };
 }

@@ -1,6 +1,6 @@
 import { type contract, SETTINGS, type SettingKey } from "@ops/contract";
-import { auditLog, type Db, workspaces } from "@ops/db";
-import { asc, desc, eq } from "drizzle-orm";
+import { auditLog, type Db } from "@ops/db";
+import { desc, eq } from "drizzle-orm";
 import { authenticate } from "../auth/authenticate.ts";
 import { actorName, describePrincipal, type Principal } from "../auth/principal.ts";
 import { login, logout } from "../auth/login.ts";
@@ -9,12 +9,12 @@ import { createAgent, deleteAgent, listAgents, updateAgent } from "../domain/age
 import { listAlerts, resolveAlert } from "../domain/alerts.ts";
 import { addComment, addContext, addTimeLog, listComments, listContext, listTimeLogs } from "../domain/entries.ts";
 import { forbidden } from "../domain/errors.ts";
+import { listWorkspaces } from "../domain/workspaces.ts";
 import {
   GENERATED_DEFAULTS_KEY,
   getSetting,
   listSettings,
   putSetting,
-  readDispatchSettings,
   readSetting,
   writeRawSetting,
 } from "../domain/settings.ts";
@@ -26,19 +26,10 @@ import { recordHeartbeat, removeWorker } from "../dispatch/heartbeat.ts";
 import { nextWithWait } from "../dispatch/next.ts";
 import { approveTask, cancelTask, queueTask } from "../dispatch/queue.ts";
 import { reportFailed, reportFinished, reportStarted } from "../dispatch/reports.ts";
-import { reconcileStaleDispatches } from "../dispatch/watchdog.ts";
+import { runWatchdogPass } from "../dispatch/watchdog.ts";
 import type { Implementation } from "../trpc/router.ts";
 
 // Thin procedures: each maps a contract entry onto a plain domain function.
-
-const ws = async (db: Db, principal: Principal) => {
-  const rows = await db.select().from(workspaces).orderBy(asc(workspaces.id));
-  if (principal.kind === "service" || (principal.kind === "user" && principal.isInstanceAdmin)) {
-    return rows.map((w) => ({ id: w.id, name: w.name, role: principal.kind === "user" ? (principal.roles.get(w.id) ?? "admin") : ("admin" as const) }));
-  }
-  if (principal.kind !== "user") return [];
-  return rows.filter((w) => principal.roles.has(w.id)).map((w) => ({ id: w.id, name: w.name, role: principal.roles.get(w.id)! }));
-};
 
 /** Settings writes: instance-wide secrets need an instance admin; dispatch knobs a workspace admin. */
 function assertMaySetSetting(principal: Principal, key: string) {
@@ -64,7 +55,7 @@ export const implementation: Implementation<typeof contract> = {
     me: async ({ ctx }) => describePrincipal(ctx.principal),
   },
   workspaces: {
-    list: async ({ ctx }) => ws(ctx.db, ctx.principal),
+    list: ({ ctx }) => listWorkspaces(ctx.db, ctx.principal),
   },
   agents: {
     list: ({ ctx, input }) => listAgents(ctx.db, ctx.principal, input.workspace_id),
@@ -131,18 +122,14 @@ export const implementation: Implementation<typeof contract> = {
     heartbeat: ({ ctx, input }) => recordHeartbeat(ctx.db, input),
     health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal),
     reconcileStale: async ({ ctx, input }) => {
-      const settings = await readDispatchSettings(ctx.db);
-      const minutes = input.minutes ?? settings.staleMinutes;
-      const ids = await reconcileStaleDispatches(ctx.db as never, {
-        staleMinutes: minutes,
-        workerStaleSeconds: settings.workerStaleSeconds,
-        failureAlertThreshold: settings.failureAlertThreshold,
+      const pass = await runWatchdogPass(ctx.db, {
         actor: actorName(ctx.principal),
         manual: true,
         ip: ctx.ip,
+        staleMinutes: input.minutes,
         taskIds: input.task_ids,
       });
-      return { stale_minutes: minutes, reconciled: ids.length, task_ids: ids };
+      return { stale_minutes: pass.staleMinutes, reconciled: pass.taskIds.length, task_ids: pass.taskIds };
     },
     removeWorker: async ({ ctx, input }) => {
       await removeWorker(ctx.db, input.worker_id, actorName(ctx.principal), ctx.ip);
