@@ -7,7 +7,7 @@ import type { LauncherConfig } from "./env.ts";
 import { type ExitRecord, type LaunchRecord, LogSetupError, logFilesFor, prepareLogs, readExitRecord, spawnDetached, tailOf } from "./launch.ts";
 import { isAlive, stopGroup } from "./processes.ts";
 import { buildPrompt } from "./prompt.ts";
-import { assessRuntime, BUILTIN_COMMANDS, findOnPath, probeVersion, resolveCommand } from "./runtimes.ts";
+import { assessRuntime, BUILTIN_COMMANDS, findOnPath, probeVersion, type ResolvedCommand, resolveCommand } from "./runtimes.ts";
 import type { LaunchState, PendingReport } from "./state.ts";
 import type { WorkerLog } from "./worker-log.ts";
 
@@ -261,7 +261,7 @@ export class Launcher {
       this.log.error("launch failed", { task_id: task.id, attempt, reason });
       this.queueReport("failed", task.id, attempt, { reason, ...(evidence ? { evidence: evidence.slice(0, 20_000) } : {}), duration_ms: 0 });
     };
-    let command;
+    let command: ResolvedCommand | undefined;
     try {
       command = resolveCommand(agent.slug, agent.launch_command, this.config);
     } catch (error) {
@@ -283,7 +283,7 @@ export class Launcher {
     }
     const prompt = buildPrompt({ task, context: claim.context, apiBase: this.config.apiBase, attempt });
     const files = logFilesFor(this.config.logDir, task.id);
-    let fds;
+    let fds: { outFd: number; errFd: number };
     try {
       fds = prepareLogs(this.config.logDir, files, prompt);
     } catch (error) {
@@ -306,7 +306,7 @@ export class Launcher {
       OPS_TASK_TOKEN: claim.task_token,
       OPS_TASK_PROMPT_FILE: files.promptPath,
     };
-    let spawned;
+    let spawned: { pid: number; procStart?: string | undefined };
     try {
       spawned = await spawnDetached({ argv: [executable, ...argv.slice(1)], cwd: workdir, env, files }, fds);
     } catch (error) {

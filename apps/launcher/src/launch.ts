@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,7 +76,7 @@ export interface SpawnRequest {
  */
 export function spawnDetached(req: SpawnRequest, fds: { outFd: number; errFd: number }): Promise<{ pid: number; procStart?: string | undefined }> {
   return new Promise((resolveSpawn, reject) => {
-    let child;
+    let child: ChildProcess;
     try {
       child = spawn(process.execPath, [WRAPPER, req.files.exitPath, ...req.argv], {
         cwd: req.cwd,

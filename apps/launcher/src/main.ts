@@ -1,11 +1,11 @@
 import { createApiClient } from "./api.ts";
 import { Launcher } from "./daemon.ts";
-import { ConfigError, loadConfig } from "./env.ts";
+import { ConfigError, type LauncherConfig, loadConfig } from "./env.ts";
 import { LaunchState } from "./state.ts";
-import { openWorkerLog } from "./worker-log.ts";
+import { openWorkerLog, type WorkerLog } from "./worker-log.ts";
 
-let config;
-let log;
+let config: LauncherConfig;
+let log: WorkerLog;
 try {
   config = loadConfig();
   log = openWorkerLog(config.workerLog);

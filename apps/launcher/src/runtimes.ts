@@ -31,7 +31,7 @@ export interface ResolvedCommand {
 
 /** OPS launch_command, then AGENT_CMD_<SLUG>, then the built-in map. */
 export function resolveCommand(slug: string, launchCommand: string | null | undefined, config: LauncherConfig): ResolvedCommand | undefined {
-  if (launchCommand && launchCommand.trim()) {
+  if (launchCommand?.trim()) {
     const words = parseTemplate(launchCommand);
     return { source: "ops", origin: "launch_command in OPS", template: launchCommand, words, program: programOf(words) };
   }
