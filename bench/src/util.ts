@@ -1,0 +1,141 @@
+import { execSync } from "node:child_process";
+import { cpus, loadavg, totalmem } from "node:os";
+import postgres from "postgres";
+import { ADMIN_DATABASE_URL, createFreshDatabase, type FreshDatabase } from "../../tests/support/postgres.ts";
+
+export { ADMIN_DATABASE_URL, createFreshDatabase, type FreshDatabase };
+export { spawnApi, type SpawnedApi } from "../../tests/support/spawn-api.ts";
+
+export type Sql = ReturnType<typeof postgres>;
+
+export const now = () => performance.now();
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A pool on one database; notices off, small by default (the server is shared). */
+export function pool(url: string, max = 4): Sql {
+  return postgres(url, { max, onnotice: () => {}, connect_timeout: 10, idle_timeout: 30 });
+}
+
+export interface Stats {
+  n: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  mean: number | null;
+  max: number | null;
+}
+
+/** Percentiles by nearest rank, in ms, rounded to 0.01. */
+export function stats(samples: readonly number[]): Stats {
+  if (samples.length === 0) return { n: 0, p50: null, p95: null, p99: null, mean: null, max: null };
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!);
+  return {
+    n: s.length,
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    mean: round(s.reduce((a, b) => a + b, 0) / s.length),
+    max: round(s[s.length - 1]!),
+  };
+}
+
+export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * The one committed write every job does, whatever the system: a row in a
+ * table with a unique key. A second execution of the same job is counted as a
+ * duplicate (the insert does nothing), the same way for every system.
+ */
+export const EXEC_LOG_DDL = `create table if not exists bench_exec (
+  job_key text primary key,
+  worker text not null,
+  done_at timestamptz not null default now()
+)`;
+
+export async function recordExecution(sql: Sql, key: string, worker: string): Promise<boolean> {
+  const rows = await sql`insert into bench_exec (job_key, worker) values (${key}, ${worker}) on conflict (job_key) do nothing returning 1`;
+  return rows.length === 1;
+}
+
+/** Transactions committed + rolled back in one database (pg_stat_database). */
+export async function xactCount(admin: Sql, dbName: string): Promise<number> {
+  const [row] = await admin`select xact_commit + xact_rollback as n from pg_stat_database where datname = ${dbName}`;
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Transactions per second in `dbName` over `ms`. Backends flush their counters
+ * when they go idle (at most once a second), so the window should be several
+ * seconds; the edges cost about a second's worth of error.
+ */
+export async function idleXactRate(_unused: Sql, dbName: string, ms: number): Promise<number> {
+  // Read from the maintenance database so the reads are not counted themselves.
+  const admin = pool(ADMIN_DATABASE_URL, 1);
+  try {
+    return await idleRate(admin, dbName, ms);
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+}
+
+async function idleRate(admin: Sql, dbName: string, ms: number): Promise<number> {
+  await sleep(1200); // let counters from before the window flush
+  const a = await xactCount(admin, dbName);
+  const t0 = now();
+  await sleep(ms);
+  await sleep(1100); // let the window's last counters flush
+  const b = await xactCount(admin, dbName);
+  return round((b - a) / ((now() - t0 - 1100) / 1000), 1);
+}
+
+export function machine() {
+  let uptime = "";
+  try {
+    uptime = execSync("uptime", { encoding: "utf8" }).trim();
+  } catch {
+    uptime = `loadavg ${loadavg().map((x) => x.toFixed(2)).join(" ")}`;
+  }
+  return {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? "?",
+    mem_gb: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    uptime,
+    loadavg: loadavg().map((x) => round(x)),
+  };
+}
+
+export function log(...args: unknown[]) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${args.map(String).join(" ")}\n`);
+}
+
+/**
+ * Counts completions in the measuring window only: the first `warmupMs` of a
+ * run warm the pools and plans, then `measureMs` are counted. If the queue runs
+ * dry inside the window, the rate uses the time up to the last completion.
+ */
+export class Window {
+  readonly start = now();
+  readonly from: number;
+  readonly to: number;
+  completions: number[] = [];
+  claimLatencies: number[] = [];
+  constructor(warmupMs: number, measureMs: number) {
+    this.from = this.start + warmupMs;
+    this.to = this.from + measureMs;
+  }
+  get over() {
+    return now() >= this.to;
+  }
+  done(at = now()) {
+    if (at >= this.from && at < this.to) this.completions.push(at);
+  }
+  claim(startedAt: number, at = now()) {
+    if (startedAt >= this.from && at < this.to) this.claimLatencies.push(at - startedAt);
+  }
+  rate(drainedAt?: number): number {
+    const end = drainedAt !== undefined && drainedAt < this.to ? Math.max(drainedAt, this.from + 1) : this.to;
+    return round(this.completions.length / ((end - this.from) / 1000), 1);
+  }
+}
