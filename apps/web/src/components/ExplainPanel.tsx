@@ -18,8 +18,8 @@ export function ExplainPanel({ taskId }: { taskId: number }) {
             <>
               <p>{t("queued.notDispatchable")}</p>
               <ul>
-                {e.reasons.map((r, i) => (
-                  <li key={`${r.code}-${i}`}>
+                {e.reasons.map((r) => (
+                  <li key={`${r.code}:${r.message}`}>
                     <span className="mono">{r.code}</span>: {r.message}
                   </li>
                 ))}

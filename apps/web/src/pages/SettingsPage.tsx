@@ -3,7 +3,6 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Setting } from "../api-types.ts";
 import { Confirm } from "../components/Confirm.tsx";
-import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { formatDateTime } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
@@ -55,7 +54,11 @@ function SettingCard({ setting }: { setting: Setting }) {
         </p>
       )}
       {setting.updated_at ? (
-        <p className="muted small">{t("settings.updated", { when: formatDateTime(setting.updated_at, lang), by: setting.updated_by ?? "?" })}</p>
+        <p className="muted small">
+          {setting.updated_by
+            ? t("settings.updated", { when: formatDateTime(setting.updated_at, lang), by: setting.updated_by })
+            : t("settings.updatedAt", { when: formatDateTime(setting.updated_at, lang) })}
+        </p>
       ) : null}
       {setting.secret ? (
         editable ? (

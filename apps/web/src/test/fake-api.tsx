@@ -5,11 +5,12 @@ import { render } from "@testing-library/react";
 import { App } from "../App.tsx";
 import type { Lang } from "../i18n.tsx";
 
-export type Handler = (input: any) => unknown;
+/** Handlers declare the input they expect; the fake passes what the app sent. */
+export type Handler = (input: never) => unknown;
 export type Handlers = Record<string, Handler>;
 export interface Call {
   path: string;
-  input: any;
+  input: unknown;
 }
 
 const HTTP: Record<string, [string, number]> = {
@@ -37,7 +38,7 @@ export function fakeLink(handlers: Handlers, calls: Call[]): TRPCLink<AppRouter>
           .then(() => {
             const handler = handlers[op.path];
             if (!handler) throw opsError("NOT_FOUND", `no fake for ${op.path}`);
-            return handler(op.input);
+            return handler(op.input as never);
           })
           .then((data) => {
             observer.next({ result: { type: "data", data } });

@@ -83,15 +83,18 @@ function ReconcileForm({ defaultMinutes }: { defaultMinutes: number }) {
         <div className="result" role="status" data-testid="reconcile-result">
           <p>{t("watchdog.result", { n: result.reconciled, min: result.stale_minutes })}</p>
           {result.task_ids.length > 0 ? (
-            <p>
-              {t("watchdog.resultIds", { ids: "" })}{" "}
-              {result.task_ids.map((id, i) => (
-                <span key={id}>
-                  {i > 0 ? ", " : ""}
-                  <Link to={taskPath(id)}>#{id}</Link>
-                </span>
-              ))}
-            </p>
+            <>
+              <p>
+                {t("watchdog.resultIds")}{" "}
+                {result.task_ids.map((id, i) => (
+                  <span key={id}>
+                    {i > 0 ? ", " : ""}
+                    <Link to={taskPath(id)}>#{id}</Link>
+                  </span>
+                ))}
+              </p>
+              <p className="muted">{t("watchdog.resultHint")}</p>
+            </>
           ) : null}
         </div>
       ) : null}

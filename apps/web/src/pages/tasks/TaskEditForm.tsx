@@ -33,7 +33,14 @@ function EditFields({ task, onDone }: { task: Task; onDone(): void }) {
   const [model, setModel] = useState(task.model ?? "");
   const [priority, setPriority] = useState(String(task.priority));
   const [sensitive, setSensitive] = useState(task.sensitive);
-  const update = useMutation(trpc.tasks.update.mutationOptions({ onSuccess: () => (invalidate(), onDone()) }));
+  const update = useMutation(
+    trpc.tasks.update.mutationOptions({
+      onSuccess: () => {
+        invalidate();
+        onDone();
+      },
+    }),
+  );
   const submit = (event: FormEvent) => {
     event.preventDefault();
     update.mutate({

@@ -122,7 +122,12 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
     event.preventDefault();
     add.mutate(
       { task_id: taskId, minutes: Number(minutes), source, note: note.trim() || null },
-      { onSuccess: () => (setMinutes(""), setNote("")) },
+      {
+        onSuccess: () => {
+          setMinutes("");
+          setNote("");
+        },
+      },
     );
   };
   const valid = /^\d+$/.test(minutes) && Number(minutes) >= 1 && Number(minutes) <= 10_080;

@@ -16,7 +16,7 @@ export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onCh
   }, [q, value, onChange]);
   const set = (patch: Partial<TaskFilterValues>) => onChange({ ...value, ...patch, page: 0 });
   return (
-    <form className="filters card" role="search" aria-label={t("tasks.filters")} onSubmit={(e) => e.preventDefault()}>
+    <form className="filters card" aria-label={t("tasks.filters")} onSubmit={(e) => e.preventDefault()}>
       <label className="field">
         <span>{t("tasks.status")}</span>
         <select value={value.status ?? ""} onChange={(e) => set({ status: (e.target.value || undefined) as TTaskStatus | undefined })}>

@@ -111,7 +111,7 @@ function DispatchOutput({ task }: { task: Task }) {
   return (
     <Section id="dispatch-output" title={t("task.dispatchOutput")}>
       {task.dispatch_output ? (
-        <pre className="code" tabIndex={0}>
+        <pre className="code">
           {JSON.stringify(task.dispatch_output, null, 2)}
         </pre>
       ) : (
