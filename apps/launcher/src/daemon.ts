@@ -56,12 +56,16 @@ export class Launcher {
   private readonly runs = new Map<number, LaunchRecord>();
   private reports: PendingReport[] = [];
   private reporting = false;
+  /** Tasks whose started report is in flight: their outcome waits, or it could overtake it. */
+  private readonly starting = new Set<number>();
+  /** Runs being stopped (TERM sent, KILL may follow): their outcome is read once the stop is over. */
+  private readonly stopping = new Set<number>();
   private usable: string[] = [];
   private cliVersions: Record<string, string> = {};
   private readonly versionCache = new Map<string, string | undefined>();
   private opsLaunchCommands: Record<string, string> = {};
   private readonly abort = new AbortController();
-  private stopping = false;
+  private shuttingDown = false;
   private heartbeatTimer?: NodeJS.Timeout;
   private superviseTimer?: NodeJS.Timeout;
   private claimLoopDone?: Promise<void>;
@@ -108,8 +112,8 @@ export class Launcher {
 
   /** SIGTERM: stop claiming, send a last heartbeat, leave running agents alone. */
   async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
     this.abort.abort();
     this.slotFreed?.();
     clearInterval(this.heartbeatTimer);
@@ -192,7 +196,7 @@ export class Launcher {
         agent_slugs: this.usable,
         models: this.config.models,
         running_task_ids: running,
-        free_slots: this.stopping ? 0 : Math.max(0, this.config.maxConcurrent - this.activeCount()),
+        free_slots: this.shuttingDown ? 0 : Math.max(0, this.config.maxConcurrent - this.activeCount()),
         cli_versions: this.cliVersions,
       },
       { signal: AbortSignal.timeout(15_000) },
@@ -217,7 +221,7 @@ export class Launcher {
 
   private async claimLoop(): Promise<void> {
     let backoff = 1000;
-    while (!this.stopping) {
+    while (!this.shuttingDown) {
       if (this.activeCount() >= this.config.maxConcurrent) {
         await new Promise<void>((resolve) => {
           this.slotFreed = resolve;
@@ -244,7 +248,7 @@ export class Launcher {
         if (result.claimed) await this.launch(result);
         else if (Date.now() - asked < 500) await sleep(1000, this.abort.signal);
       } catch (error) {
-        if (this.stopping) break;
+        if (this.shuttingDown) break;
         this.log.warn("dispatch/next failed; backing off", { error: describeError(error), retry_ms: backoff });
         await sleep(backoff, this.abort.signal);
         backoff = Math.min(backoff * 2, 30_000);
@@ -329,6 +333,15 @@ export class Launcher {
   }
 
   private async reportStarted(record: LaunchRecord): Promise<void> {
+    this.starting.add(record.taskId);
+    try {
+      await this.sendStarted(record);
+    } finally {
+      this.starting.delete(record.taskId);
+    }
+  }
+
+  private async sendStarted(record: LaunchRecord): Promise<void> {
     for (let tries = 1; tries <= 5 && !record.startedReported; tries++) {
       try {
         await this.api.dispatch.started.mutate(
@@ -366,25 +379,30 @@ export class Launcher {
   /** Operator cancel (or lost claim): TERM the group, KILL after the grace period. */
   async stopRun(taskId: number, knownReason?: string): Promise<void> {
     const record = this.runs.get(taskId);
-    if (!record || record.stopReason) return;
-    record.stopReason = knownReason ?? "stopping";
-    let reason = knownReason;
-    if (!reason) {
-      try {
-        const task = await this.api.tasks.get.query({ id: taskId }, { signal: AbortSignal.timeout(10_000) });
-        reason = task.cancel_requested_at
-          ? "cancelled by operator"
-          : `task no longer held by this worker (now ${task.status}, held by ${task.claimed_by ?? "nobody"})`;
-      } catch {
-        reason = "task no longer held by this worker";
-      }
+    if (!record || record.stopReason || this.stopping.has(taskId)) return;
+    this.stopping.add(taskId);
+    try {
+      record.stopReason = knownReason ?? (await this.whyStop(taskId));
+      this.save();
+      this.log.info("stopping agent", { task_id: taskId, pid: record.pid, reason: record.stopReason });
+      const signal = await stopGroup(record.pid, this.config.stopGraceMs);
+      record.stoppedWith = signal ?? "none";
+      this.save();
+    } finally {
+      this.stopping.delete(taskId);
     }
-    record.stopReason = reason;
-    this.save();
-    this.log.info("stopping agent", { task_id: taskId, pid: record.pid, reason });
-    const signal = await stopGroup(record.pid, this.config.stopGraceMs);
-    record.stoppedWith = signal ?? "none";
-    this.save();
+  }
+
+  /** The operator's cancel, or the claim went elsewhere (watchdog, re-claim): the report says which. */
+  private async whyStop(taskId: number): Promise<string> {
+    try {
+      const task = await this.api.tasks.get.query({ id: taskId }, { signal: AbortSignal.timeout(10_000) });
+      return task.cancel_requested_at
+        ? "cancelled by operator"
+        : `task no longer held by this worker (now ${task.status}, held by ${task.claimed_by ?? "nobody"})`;
+    } catch {
+      return "task no longer held by this worker";
+    }
   }
 
   // --------------------------------------------------------------- supervise
@@ -392,6 +410,7 @@ export class Launcher {
   /** Notices ended runs (by the wrapper's exit record, or a dead group) and sends pending reports. */
   private async supervise(): Promise<void> {
     for (const record of [...this.runs.values()]) {
+      if (this.stopping.has(record.taskId)) continue;
       let exit = readExitRecord(record.exitPath);
       if (!exit) {
         if (isAlive(record.pid, record.procStart)) continue;
@@ -455,7 +474,7 @@ export class Launcher {
     this.reporting = true;
     try {
       for (const report of [...this.reports]) {
-        if (report.nextAt > Date.now()) continue;
+        if (report.nextAt > Date.now() || this.starting.has(report.taskId)) continue;
         const fence = { id: report.taskId, worker_id: this.config.workerId, attempt: report.attempt };
         try {
           if (report.kind === "finished") {

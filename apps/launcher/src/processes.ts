@@ -76,5 +76,7 @@ export async function stopGroup(pgid: number, graceMs: number): Promise<NodeJS.S
     if (!groupAlive(pgid)) return "SIGTERM";
   }
   signalGroup(pgid, "SIGKILL");
+  // Killed processes linger until reaped; report once they are gone (or after a short wait).
+  for (let i = 0; i < 20 && groupAlive(pgid); i++) await sleep(100);
   return "SIGKILL";
 }

@@ -127,6 +127,28 @@ export async function agentRecord(dirs: LauncherDirs, taskId: number, timeoutMs 
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
+/**
+ * SIGKILLs the spawned API for real. spawnApi runs tsx's CLI, which runs the
+ * API in a child process; a SIGKILL to the CLI alone leaves that child serving.
+ */
+export async function killApiHard(api: SpawnedApi): Promise<void> {
+  const parent = api.process.pid!;
+  const children = (() => {
+    try {
+      return readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  })();
+  for (const pid of children) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+  await api.stop("SIGKILL");
+  for (let i = 0; i < 50 && children.some(pidAlive); i++) await sleep(100);
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -7,6 +7,7 @@ import {
   dispatchTask,
   ensureAgent,
   FAKE_AGENT,
+  killApiHard,
   launcherDirs,
   pidAlive,
   type Rest,
@@ -27,7 +28,7 @@ const pwned = join(dirs.root, "pwned");
 beforeAll(async () => {
   api = await spawnApi();
   rest = serviceRest(api);
-  for (const slug of ["fakeok", "fakefail", "fakesleep", "fakeecho", "fakegone"]) await ensureAgent(rest, slug);
+  for (const slug of ["fakeok", "fakefail", "fakesleep", "fakestubborn", "fakeecho", "fakegone"]) await ensureAgent(rest, slug);
   // The host has a command for fakegone, but the agent's launch_command in OPS (which wins) names a CLI this host lacks.
   const agents = (await rest("GET", "/agents")).body as Array<{ id: number; slug: string }>;
   const gone = agents.find((a) => a.slug === "fakegone")!;
@@ -36,7 +37,8 @@ beforeAll(async () => {
   launcher = await startLauncher(api, dirs, {
     OPS_WORKER_ID: "e2e-worker",
     OPS_MAX_CONCURRENT: "4",
-    SUPPORTED_AGENT_SLUGS: "fakeok,fakefail,fakesleep,fakeecho,fakegone",
+    SUPPORTED_AGENT_SLUGS: "fakeok,fakefail,fakesleep,fakestubborn,fakeecho,fakegone",
+    AGENT_CMD_FAKESTUBBORN: `${FAKE_AGENT} stubborn {prompt}`,
     AGENT_CMD_FAKEOK: `${FAKE_AGENT} ok {prompt}`,
     AGENT_CMD_FAKEFAIL: `${FAKE_AGENT} fail {prompt}`,
     AGENT_CMD_FAKESLEEP: `${FAKE_AGENT} sleep {prompt}`,
@@ -56,7 +58,7 @@ describe("launcher end to end", () => {
     const health = (await rest("GET", "/dispatch/health")).body;
     const worker = health.workers.find((w: { worker_id: string }) => w.worker_id === "e2e-worker");
     expect(worker).toBeDefined();
-    expect([...worker.agent_slugs].sort()).toEqual(["fakeecho", "fakefail", "fakegone", "fakeok", "fakesleep"]);
+    expect([...worker.agent_slugs].sort()).toEqual(["fakeecho", "fakefail", "fakegone", "fakeok", "fakesleep", "fakestubborn"]);
     expect(worker.cli_versions.fakeok).toBe("fake-agent 0.0.1");
     expect(worker.fresh).toBe(true);
   });
@@ -141,6 +143,21 @@ describe("launcher end to end", () => {
     expect(pidAlive(wrapperPid)).toBe(false);
   });
 
+  it("an agent that ignores SIGTERM is killed after the grace period", async () => {
+    const id = await dispatchTask(rest, { title: "stubborn job", agent_slug: "fakestubborn" });
+    await waitForTask(rest, id, (t) => t.status === "doing", "doing");
+    const { pid } = await agentRecord(dirs, id);
+    const cancelledAt = Date.now();
+    expect((await rest("POST", `/tasks/${id}/cancel`)).status).toBe(200);
+    const task = await waitForTask(rest, id, (t) => t.status === "waiting", "waiting after cancel");
+    expect(task.blocked_reason).toBe("cancelled by operator: agent stopped (signal=SIGKILL)");
+    // OPS_STOP_GRACE_MS=2000 in the test launcher.
+    expect(Date.now() - cancelledAt).toBeGreaterThanOrEqual(2000);
+    // A killed process is gone once reaped (its parent, the wrapper, died with it).
+    for (let i = 0; i < 30 && pidAlive(pid); i++) await sleep(100);
+    expect(pidAlive(pid)).toBe(false);
+  });
+
   it("an unwritable log folder becomes a clear failure on the task, not a silent loss", async () => {
     const blockedDir = join(dirs.root, "not-a-folder");
     writeFileSync(blockedDir, "a file where the log folder should be");
@@ -213,4 +230,24 @@ describe("launcher restarts", () => {
     await l.stop();
     rmSync(d.root, { recursive: true, force: true });
   });
+
+  it("a report the API could not take (API down) is kept and retried until it goes through", async () => {
+    await ensureAgent(rest, "fakeapidown");
+    const d = launcherDirs();
+    const env = { OPS_WORKER_ID: "e2e-api-down", SUPPORTED_AGENT_SLUGS: "fakeapidown", AGENT_CMD_FAKEAPIDOWN: `${FAKE_AGENT} until ${join(d.root, "go")} {prompt}` };
+    const l = await startLauncher(api, d, env);
+    const id = await dispatchTask(rest, { title: "finish while the API is down", agent_slug: "fakeapidown" });
+    await waitForTask(rest, id, (t) => t.status === "doing", "doing");
+    const { pid } = await agentRecord(d, id);
+    await killApiHard(api);
+    writeFileSync(join(d.root, "go"), "");
+    for (let i = 0; i < 50 && pidAlive(pid); i++) await sleep(100);
+    await l.waitForOutput(/finished report failed; will retry/);
+    await api.restart();
+    const task = await waitForTask(rest, id, (t) => t.status === "review", "review", 40_000);
+    expect(task.dispatch_output.exit_code).toBe(0);
+    await l.stop();
+    rmSync(d.root, { recursive: true, force: true });
+  });
 });
+
