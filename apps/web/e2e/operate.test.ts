@@ -16,11 +16,12 @@ describe("admin web app in Chromium", () => {
   let dispatchedTaskId = 0;
 
   beforeAll(async () => {
+    // No Chromium is a failure that says what to install, before anything else starts.
+    browser = await launchChromium();
     ensureWebBuilt();
     // The background watchdog would reconcile the stale task before the page shows it: only the button does here.
     api = await spawnApi({ env: { OPS_WATCHDOG_INTERVAL_MS: "3600000" } });
     rest = restClient(api.apiBase, { "X-OPS-Service-Token": api.serviceToken });
-    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
@@ -149,7 +150,7 @@ describe("admin web app in Chromium", () => {
     expect(open.body).toEqual([]);
 
     // The task carries the watchdog's blocker for the operator to review.
-    await page.locator("#watchdog").getByRole("link", { name: `#${dispatchedTaskId}` }).click();
+    await page.getByTestId("reconcile-result").getByRole("link", { name: `#${dispatchedTaskId}`, exact: true }).click();
     await page.locator("#blockers .entry-blocker").first().waitFor();
     await visible(page.locator(".page-head .badge", { hasText: "waiting" }));
     await screenshot(page, "06-task-blocker-history");

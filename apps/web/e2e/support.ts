@@ -45,7 +45,12 @@ export function ensureWebBuilt(): void {
   );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   const vite = join(WEB_ROOT, "node_modules/vite/bin/vite.js");
-  execFileSync(process.execPath, [vite, "build", "--logLevel", "warn"], { cwd: WEB_ROOT, stdio: "inherit" });
+  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+  execFileSync(process.execPath, [vite, "build", "--logLevel", "warn"], {
+    cwd: WEB_ROOT,
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
 }
 
 /** Debian's Chromium, never a downloaded browser; missing means the test fails and says what to do. */

@@ -1,14 +1,15 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Health } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
-import { ErrorBox } from "../../components/States.tsx";
+import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { useT } from "../../i18n.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { DispatchingTable } from "./DispatchingSection.tsx";
+import { REFRESH_MS } from "./refresh.ts";
 
 /** Parses the minutes field: a whole number 0–10080, as the API accepts. */
 export function parseMinutes(text: string): number | undefined {
@@ -29,7 +30,39 @@ export function WatchdogSection({ health }: { health: Health }) {
       <p className={stale.length > 0 ? "pill pill-bad" : "pill pill-ok"}>{t("watchdog.staleNow", { n: health.queue.stale_dispatching })}</p>
       {stale.length > 0 ? <DispatchingTable rows={stale} /> : null}
       {canAct ? <ReconcileForm defaultMinutes={threshold} /> : null}
+      <BlockedTasks />
     </Section>
+  );
+}
+
+/** Runbook 3.1, step 4: review the task blockers before redispatching. */
+function BlockedTasks() {
+  const t = useT();
+  const trpc = useTRPC();
+  const { workspaceId } = useSession();
+  const blocked = useQuery(
+    trpc.tasks.list.queryOptions({ workspace_id: workspaceId, blocked: true, limit: 10, offset: 0 }, { refetchInterval: REFRESH_MS }),
+  );
+  return (
+    <div className="blocked-list">
+      <h3>{t("watchdog.blocked")}</h3>
+      <QueryView query={blocked} isEmpty={(d) => d.tasks.length === 0} empty={t("watchdog.noBlocked")}>
+        {(d) => (
+          <ul className="plain-list">
+            {d.tasks.map((task) => (
+              <li key={task.id} className="entry entry-blocker">
+                <Link to={taskPath(task.id)}>
+                  #{task.id} {task.title}
+                </Link>{" "}
+                <span className="muted small">
+                  {task.status} · {task.blocked_reason ?? ""}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryView>
+    </div>
   );
 }
 
