@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,8 @@ import { builtinCredentialRule, checkCredentials, parseCredentialRule } from "..
 import { ConfigError, loadConfig, parseEnvFile } from "../src/env.ts";
 import { BUILTIN_COMMANDS, assessRuntime, resolveCommand } from "../src/runtimes.ts";
 import { buildPrompt, MAX_PROMPT_BYTES } from "../src/prompt.ts";
+import { REPO_ROOT } from "../../../tests/support/spawn-api.ts";
+import { LAUNCHER_MAIN } from "./harness.ts";
 
 const base = { OPS_SERVICE_TOKEN: "token-for-config-tests", HOME: "/home/ops", PATH: "/usr/bin:/bin" };
 
@@ -116,5 +119,27 @@ describe("prompt", () => {
     expect(p).toContain(`4${big}`);
     const huge = buildPrompt({ task: { ...task, description: "y".repeat(300_000) }, context: [], apiBase: "http://h/api", attempt: 1 });
     expect(Buffer.byteLength(huge)).toBeLessThanOrEqual(MAX_PROMPT_BYTES);
+  });
+});
+
+describe("launcher process start", () => {
+  const start = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ["--import", "tsx", LAUNCHER_MAIN], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: mkdtempSync(join(tmpdir(), "launcher-home-")), ...env },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+
+  it("stops at start with exit 2, naming the variable and why", () => {
+    const result = start({ OPS_SERVICE_TOKEN: "t", OPS_API_BASE: "http://127.0.0.1:3847/trpc", OPS_LAUNCHER_LOG: "-" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("OPS_API_BASE: must be the REST base URL ending in /api");
+  });
+
+  it("refuses a worker log it cannot write", () => {
+    const result = start({ OPS_SERVICE_TOKEN: "t", OPS_LAUNCHER_LOG: "/dev/null/launcher.log" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("OPS_LAUNCHER_LOG: cannot write /dev/null/launcher.log");
   });
 });
