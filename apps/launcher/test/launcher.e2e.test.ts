@@ -28,7 +28,7 @@ const pwned = join(dirs.root, "pwned");
 beforeAll(async () => {
   api = await spawnApi();
   rest = serviceRest(api);
-  for (const slug of ["fakeok", "fakefail", "fakesleep", "fakestubborn", "fakeecho", "fakegone"]) await ensureAgent(rest, slug);
+  for (const slug of ["fakeok", "fakefail", "fakesleep", "fakestubborn", "fakeecho", "fakegone", "fakenocreds"]) await ensureAgent(rest, slug);
   // The host has a command for fakegone, but the agent's launch_command in OPS (which wins) names a CLI this host lacks.
   const agents = (await rest("GET", "/agents")).body as Array<{ id: number; slug: string }>;
   const gone = agents.find((a) => a.slug === "fakegone")!;
@@ -37,7 +37,11 @@ beforeAll(async () => {
   launcher = await startLauncher(api, dirs, {
     OPS_WORKER_ID: "e2e-worker",
     OPS_MAX_CONCURRENT: "4",
-    SUPPORTED_AGENT_SLUGS: "fakeok,fakefail,fakesleep,fakestubborn,fakeecho,fakegone",
+    SUPPORTED_AGENT_SLUGS: "fakeok,fakefail,fakesleep,fakestubborn,fakeecho,fakegone,fakenocreds,fakenotinstalled",
+    // Installed but not authenticated, and not installed: neither is usable, so neither is heartbeated or claimed for.
+    AGENT_CMD_FAKENOCREDS: `${FAKE_AGENT} ok {prompt}`,
+    AGENT_CREDENTIALS_FAKENOCREDS: "env:FAKE_AGENT_KEY_THAT_IS_NOT_SET",
+    AGENT_CMD_FAKENOTINSTALLED: "fake-cli-not-installed run {prompt}",
     AGENT_CMD_FAKESTUBBORN: `${FAKE_AGENT} stubborn {prompt}`,
     AGENT_CMD_FAKEOK: `${FAKE_AGENT} ok {prompt}`,
     AGENT_CMD_FAKEFAIL: `${FAKE_AGENT} fail {prompt}`,
@@ -61,6 +65,15 @@ describe("launcher end to end", () => {
     expect([...worker.agent_slugs].sort()).toEqual(["fakeecho", "fakefail", "fakegone", "fakeok", "fakesleep", "fakestubborn"]);
     expect(worker.cli_versions.fakeok).toBe("fake-agent 0.0.1");
     expect(worker.fresh).toBe(true);
+    expect(launcher.output()).toMatch(/"fakenocreds":"installed but not authenticated/);
+    expect(launcher.output()).toMatch(/"fakenotinstalled":"runtime no disponible en host: fake-cli-not-installed"/);
+  });
+
+  it("does not claim work for a runtime without credentials", async () => {
+    const id = await dispatchTask(rest, { title: "nobody can run this", agent_slug: "fakenocreds" });
+    await sleep(1500);
+    expect((await rest("GET", `/tasks/${id}`)).body.status).toBe("queued");
+    expect((await rest("POST", `/tasks/${id}/cancel`)).status).toBe(200);
   });
 
   it("picks a dispatched task up within a second; success ends in review with logs on disk and a checkpoint", async () => {
