@@ -229,6 +229,22 @@ describe("admin web app in Chromium", () => {
     await visible(page.locator(".page-head .badge", { hasText: "done" }));
   });
 
+  it("holds a sensitive task at the Human Gate until an admin approves it", async () => {
+    const created = await rest("POST", "/tasks", { title: "E2E: cambio sensible", agent_slug: "codex", execution: "interactive", sensitive: true });
+    const id = created.body.id as number;
+    await page.goto(`${api.baseUrl}/tareas/${id}`);
+    await heading(new RegExp(`#${id}`)).waitFor();
+    await page.getByRole("button", { name: "Dispatch", exact: true }).click();
+    await text(page.locator("#actions [role=alert]")).toContain("Human Gate: la tarea es sensible y necesita la aprobación de un admin");
+    await visible(page.locator(".page-head .badge", { hasText: "bloqueada" }));
+    await page.getByRole("button", { name: "Aprobar (Human Gate)" }).click();
+    await page.getByRole("button", { name: "Aprobar (Human Gate)" }).waitFor({ state: "detached" });
+    await text(page.locator("#details")).toContain("Aprobada por user:admin");
+    await page.getByRole("button", { name: "Dispatch", exact: true }).click();
+    await page.getByText("En cola para un worker.").waitFor();
+    expect((await rest("GET", `/tasks/${id}`)).body).toMatchObject({ status: "queued", blocked: false });
+  });
+
   it("edits an agent's launch command", async () => {
     await nav("Agentes").click();
     const codex = page.getByRole("form", { name: /codex/ });

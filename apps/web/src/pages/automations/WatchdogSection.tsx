@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Health } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
@@ -8,6 +8,7 @@ import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
+import { useTaskInvalidation } from "../tasks/useTaskMutation.ts";
 import { DispatchingTable } from "./DispatchingSection.tsx";
 import { REFRESH_MS } from "./refresh.ts";
 
@@ -69,18 +70,13 @@ function BlockedTasks() {
 function ReconcileForm({ defaultMinutes }: { defaultMinutes: number }) {
   const t = useT();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  // Reconciled tasks gain a blocker entry, an alert and a new status: refresh all of it.
+  const invalidate = useTaskInvalidation();
   const [edited, setEdited] = useState<string | undefined>(undefined);
   const text = edited ?? String(defaultMinutes);
   const minutes = parseMinutes(text);
   const reconcile = useMutation(
-    trpc.dispatch.reconcileStale.mutationOptions({
-      onSuccess: () => {
-        void queryClient.invalidateQueries(trpc.dispatch.health.pathFilter());
-        void queryClient.invalidateQueries(trpc.alerts.pathFilter());
-        void queryClient.invalidateQueries(trpc.tasks.pathFilter());
-      },
-    }),
+    trpc.dispatch.reconcileStale.mutationOptions({ onSuccess: invalidate }),
   );
   const submit = (event: FormEvent) => {
     event.preventDefault();

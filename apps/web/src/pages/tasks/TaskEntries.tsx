@@ -8,6 +8,8 @@ import { useI18n } from "../../i18n.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { useTaskInvalidation } from "./useTaskMutation.ts";
 
+/** Launchers, agents and the watchdog add entries while the page is open. */
+const ENTRIES_REFRESH_MS = 10_000;
 const CONTEXT_KINDS = ["note", "deliverable", "blocker", "checkpoint"] as const;
 
 function EntryHead({ who, kind, when }: { who: string | null; kind?: string; when: string }) {
@@ -23,7 +25,7 @@ function EntryHead({ who, kind, when }: { who: string | null; kind?: string; whe
 export function ContextSection({ taskId }: { taskId: number }) {
   const { t } = useI18n();
   const trpc = useTRPC();
-  const entries = useQuery(trpc.context.list.queryOptions({ task_id: taskId }));
+  const entries = useQuery(trpc.context.list.queryOptions({ task_id: taskId }, { refetchInterval: ENTRIES_REFRESH_MS }));
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.context.add.mutationOptions({ onSuccess: invalidate }));
   const [kind, setKind] = useState<string>("deliverable");
@@ -73,7 +75,7 @@ export function ContextSection({ taskId }: { taskId: number }) {
 export function CommentsSection({ taskId }: { taskId: number }) {
   const { t } = useI18n();
   const trpc = useTRPC();
-  const comments = useQuery(trpc.comments.list.queryOptions({ task_id: taskId }));
+  const comments = useQuery(trpc.comments.list.queryOptions({ task_id: taskId }, { refetchInterval: ENTRIES_REFRESH_MS }));
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.comments.add.mutationOptions({ onSuccess: invalidate }));
   const [body, setBody] = useState("");
@@ -112,7 +114,7 @@ export function CommentsSection({ taskId }: { taskId: number }) {
 export function TimeLogsSection({ taskId }: { taskId: number }) {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
-  const logs = useQuery(trpc.timeLogs.list.queryOptions({ task_id: taskId }));
+  const logs = useQuery(trpc.timeLogs.list.queryOptions({ task_id: taskId }, { refetchInterval: ENTRIES_REFRESH_MS }));
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.timeLogs.add.mutationOptions({ onSuccess: invalidate }));
   const [minutes, setMinutes] = useState("");
@@ -198,7 +200,7 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
 export function BlockerHistory({ task }: { task: Task }) {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
-  const entries = useQuery(trpc.context.list.queryOptions({ task_id: task.id }));
+  const entries = useQuery(trpc.context.list.queryOptions({ task_id: task.id }, { refetchInterval: ENTRIES_REFRESH_MS }));
   return (
     <Section id="blockers" title={t("task.blockers")}>
       {task.blocked ? <p className="pill pill-bad">{t("task.currentBlock", { reason: task.blocked_reason ?? t("common.none") })}</p> : null}

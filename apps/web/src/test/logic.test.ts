@@ -1,0 +1,68 @@
+// @vitest-environment node
+// (The project default, jsdom 31, does not start on Node 20; these need no DOM.)
+import { describe, expect, it } from "vitest";
+import { describeError } from "../errors.ts";
+import { formatAge } from "../format.ts";
+import { translate } from "../i18n.tsx";
+import { parseMinutes } from "../pages/automations/WatchdogSection.tsx";
+import { readFilters } from "../pages/tasks/TasksPage.tsx";
+import { canActIn } from "../session.tsx";
+import { opsError } from "./fake-api.tsx";
+
+describe("small pieces", () => {
+  it("formats ages the way operators read them", () => {
+    expect(formatAge(4)).toBe("4 s");
+    expect(formatAge(75)).toBe("1 min 15 s");
+    expect(formatAge(1500)).toBe("25 min");
+    expect(formatAge(7300)).toBe("2 h 1 min");
+    expect(formatAge(3 * 86400)).toBe("3 d");
+  });
+
+  it("accepts the watchdog minutes the API accepts", () => {
+    expect(parseMinutes("0")).toBe(0);
+    expect(parseMinutes(" 20 ")).toBe(20);
+    expect(parseMinutes("10080")).toBe(10080);
+    expect(parseMinutes("10081")).toBeUndefined();
+    expect(parseMinutes("-1")).toBeUndefined();
+    expect(parseMinutes("1.5")).toBeUndefined();
+    expect(parseMinutes("")).toBeUndefined();
+  });
+
+  it("reads task filters from the URL, ignoring nonsense", () => {
+    expect(readFilters(new URLSearchParams("status=queued&agent=3&blocked=true&q=deploy&view=list&page=2"))).toEqual({
+      status: "queued",
+      agent: 3,
+      blocked: true,
+      q: "deploy",
+      view: "list",
+      page: 2,
+    });
+    expect(readFilters(new URLSearchParams("status=bogus&agent=x&blocked=maybe"))).toEqual({
+      status: undefined,
+      agent: undefined,
+      blocked: undefined,
+      q: "",
+      view: "board",
+      page: 0,
+    });
+  });
+
+  it("lets workspace admins and instance admins act, members only look", () => {
+    const base = { kind: "user" as const, id: 1, username: "u", is_instance_admin: false };
+    expect(canActIn({ ...base, memberships: [{ workspace_id: 1, role: "admin" }] }, 1)).toBe(true);
+    expect(canActIn({ ...base, memberships: [{ workspace_id: 1, role: "admin" }] }, 2)).toBe(false);
+    expect(canActIn({ ...base, memberships: [{ workspace_id: 1, role: "member" }] }, 1)).toBe(false);
+    expect(canActIn({ ...base, is_instance_admin: true, memberships: [] }, 5)).toBe(true);
+  });
+
+  it("puts API errors in words, in both languages, keeping the server's message", () => {
+    const guard = opsError("DONE_GUARD", "AI task has no visible deliverable");
+    const es = describeError(guard, (k, v) => translate("es", k, v));
+    expect(es.code).toBe("DONE_GUARD");
+    expect(es.summary).toMatch(/^No se puede marcar como done/);
+    expect(es.detail).toBe("AI task has no visible deliverable");
+    expect(describeError(guard, (k, v) => translate("en", k, v)).summary).toMatch(/^Cannot mark as done/);
+    expect(describeError(new TypeError("Failed to fetch"), (k) => translate("en", k)).summary).toBe("Cannot reach OPS Center.");
+    expect(describeError(opsError("SOMETHING_NEW", "x"), (k) => translate("en", k)).summary).toBe("Something went wrong.");
+  });
+});
