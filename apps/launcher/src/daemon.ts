@@ -71,6 +71,7 @@ export class Launcher {
   private claimLoopDone?: Promise<void>;
   private slotFreed?: () => void;
   private warnedStale = false;
+  private beating = false;
   private lastUsableKey = "";
 
   constructor(deps: LauncherDeps) {
@@ -120,6 +121,8 @@ export class Launcher {
     clearInterval(this.superviseTimer);
     await this.claimLoopDone;
     await this.supervise();
+    // The last beat must go out even if a regular one is in flight.
+    for (let i = 0; i < 300 && this.beating; i++) await sleep(50);
     await this.heartbeat().catch((error) => this.log.warn("last heartbeat failed", { error: describeError(error) }));
     this.save();
     const left = [...this.runs.values()].map((r) => ({ task_id: r.taskId, pid: r.pid }));
@@ -183,6 +186,17 @@ export class Launcher {
   // --------------------------------------------------------------- heartbeat
 
   async heartbeat(): Promise<void> {
+    // A slow API must not pile beats up: skip this one if the last is still out.
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      await this.beat();
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private async beat(): Promise<void> {
     await this.refreshRuntimes();
     // Every task this worker still holds: agents running, and runs whose outcome is not reported yet
     // (a held task missing from this list is reconciled by the watchdog as a lost claim).
@@ -245,7 +259,7 @@ export class Launcher {
           { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.config.pollWaitMs + 30_000)]) },
         );
         backoff = 1000;
-        if (result.claimed) await this.launch(result);
+        if (result.claimed) await this.launchOrReport(result);
         else if (Date.now() - asked < 500) await sleep(1000, this.abort.signal);
       } catch (error) {
         if (this.shuttingDown) break;
@@ -257,6 +271,18 @@ export class Launcher {
   }
 
   // ------------------------------------------------------------------ launch
+
+  /** A claimed task must end in a report, even when something unforeseen throws. */
+  private async launchOrReport(claim: Claim): Promise<void> {
+    try {
+      await this.launch(claim);
+    } catch (error) {
+      this.log.error("launch crashed", { task_id: claim.task.id, error: (error as Error).stack ?? String(error) });
+      if (!this.runs.has(claim.task.id)) {
+        this.queueReport("failed", claim.task.id, claim.attempt, { reason: `launcher error: ${(error as Error).message}`.slice(0, 2000), duration_ms: 0 });
+      }
+    }
+  }
 
   /** Starts one claimed task; every way it can fail ends in a failure report. */
   async launch(claim: Claim): Promise<void> {
