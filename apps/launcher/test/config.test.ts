@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { builtinCredentialRule, checkCredentials, parseCredentialRule } from "../src/credentials.ts";
 import { ConfigError, loadConfig, parseEnvFile } from "../src/env.ts";
 import { BUILTIN_COMMANDS, assessRuntime, resolveCommand } from "../src/runtimes.ts";
@@ -63,6 +63,7 @@ describe("launcher configuration", () => {
 
 describe("credential rules", () => {
   const home = mkdtempSync(join(tmpdir(), "cred-home-"));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it("claudecode: installed but neither ANTHROPIC_API_KEY nor a claude login is not usable", () => {
     const rule = builtinCredentialRule("claudecode", home);
@@ -123,10 +124,12 @@ describe("prompt", () => {
 });
 
 describe("launcher process start", () => {
+  const home = mkdtempSync(join(tmpdir(), "launcher-home-"));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
   const start = (env: Record<string, string>) =>
     spawnSync(process.execPath, ["--import", "tsx", LAUNCHER_MAIN], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: mkdtempSync(join(tmpdir(), "launcher-home-")), ...env },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...env },
       encoding: "utf8",
       timeout: 30_000,
     });

@@ -26,8 +26,9 @@ describe("ops files", () => {
 
   it("the logrotate rule passes logrotate -d and covers both log kinds", () => {
     requireTool("logrotate");
-    const state = join(mkdtempSync(join(tmpdir(), "logrotate-")), "status");
-    const result = spawnSync("logrotate", ["-d", "-s", state, LOGROTATE_CONF], { encoding: "utf8" });
+    const stateDir = mkdtempSync(join(tmpdir(), "logrotate-"));
+    const result = spawnSync("logrotate", ["-d", "-s", join(stateDir, "status"), LOGROTATE_CONF], { encoding: "utf8" });
+    rmSync(stateDir, { recursive: true, force: true });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.stderr).toContain("/var/log/ops-dispatch-launcher.log");
@@ -169,6 +170,7 @@ describe("scripts/pilot-dispatch-task.sh", () => {
 
 describe("scripts/deploy-auth-hardening.sh", () => {
   const stubs = mkdtempSync(join(tmpdir(), "deploy-stubs-"));
+  afterAll(() => rmSync(stubs, { recursive: true, force: true }));
   const calls = join(stubs, "calls.log");
   for (const name of ["systemctl", "git", "pnpm"]) {
     const stub = join(stubs, name);
