@@ -66,6 +66,8 @@ export async function launchChromium(): Promise<Browser> {
 
 export async function screenshot(page: Page, name: string, mask: Locator[] = []): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // Pictures of finished pages, not of spinners.
+  await page.waitForFunction(() => !document.querySelector(".state-loading"), undefined, { timeout: 10_000 });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, mask, animations: "disabled" });
 }
 
