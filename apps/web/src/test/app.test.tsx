@@ -271,3 +271,66 @@ describe("Ajustes", () => {
     expect(token).toHaveTextContent("Configurado (nunca se muestra).");
   });
 });
+
+describe("Tareas", () => {
+  it("filters by status, agent and blocked, passing them to tasks.list", async () => {
+    const { calls } = renderApp("/tareas", {
+      "agents.list": () => [
+        { id: 3, workspace_id: 1, slug: "codex", name: "Codex", active: true, launch_command: null, default_model: null, working_dir: null, created_at: "", updated_at: "" },
+      ],
+      "tasks.list": () => ({ tasks: [task({ id: 7, status: "queued" }), task({ id: 8, title: "Otra", status: "waiting", blocked: true })], total: 2 }),
+    });
+    const user = userEvent.setup();
+    expect(await screen.findByRole("link", { name: "#7 Revisar despliegue" })).toBeInTheDocument();
+    expect(within(screen.getByRole("region", { name: "waiting" })).getByText("bloqueada")).toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText("Estado"), "queued");
+    await user.selectOptions(screen.getByLabelText("Agente"), "3");
+    await user.selectOptions(screen.getByLabelText("Bloqueada"), "true");
+    await waitFor(() =>
+      expect(calls.filter((c) => c.path === "tasks.list").at(-1)?.input).toMatchObject({ status: "queued", agent_id: 3, blocked: true }),
+    );
+    expect(window.location.search).toBe("?status=queued&agent=3&blocked=true");
+    await user.click(screen.getByRole("button", { name: "Lista" }));
+    expect(await screen.findByRole("table")).toBeInTheDocument();
+  });
+});
+
+describe("session", () => {
+  it("goes back to sign-in when the session ends while the page is open", async () => {
+    let expired = false;
+    renderApp("/operacion/automatizaciones", {
+      "auth.me": () => {
+        if (expired) throw opsError("UNAUTHORIZED", "sign in or send X-OPS-Service-Token");
+        return admin;
+      },
+      "dispatch.health": () => {
+        if (expired) throw opsError("UNAUTHORIZED", "sign in or send X-OPS-Service-Token");
+        return health();
+      },
+    });
+    const user = userEvent.setup();
+    await screen.findByText("OK: sin problemas");
+    expired = true;
+    await user.click(screen.getByRole("button", { name: "Actualizar" }));
+    expect(await screen.findByRole("heading", { name: /Iniciar sesión/ })).toBeInTheDocument();
+  });
+});
+
+describe("task deletion", () => {
+  it("asks before deleting and goes back to Tareas", async () => {
+    const { calls } = renderApp("/tareas/7", {
+      "tasks.get": () => task(),
+      "tasks.explain": () => ({ task_id: 7, status: "backlog", dispatchable_now: false, reasons: [] }),
+      "context.list": () => [],
+      "comments.list": () => [],
+      "timeLogs.list": () => [],
+      "tasks.delete": () => ({ ok: true }),
+    });
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Eliminar" }));
+    expect(calls.some((c) => c.path === "tasks.delete")).toBe(false);
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Eliminar" }));
+    await waitFor(() => expect(window.location.pathname).toBe("/tareas"));
+    expect(calls.find((c) => c.path === "tasks.delete")?.input).toEqual({ id: 7 });
+  });
+});

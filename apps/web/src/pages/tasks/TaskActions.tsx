@@ -2,10 +2,13 @@ import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Task } from "../../api-types.ts";
+import { Confirm } from "../../components/Confirm.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorCode } from "../../errors.ts";
 import { useT } from "../../i18n.tsx";
+import { PATHS } from "../../paths.ts";
+import { navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { useTaskInvalidation } from "./useTaskMutation.ts";
@@ -25,8 +28,17 @@ export function TaskActions({ task }: { task: Task }) {
   const cancel = useMutation(trpc.tasks.cancel.mutationOptions(options));
   const archive = useMutation(trpc.tasks.archive.mutationOptions(options));
   const unblock = useMutation(trpc.tasks.update.mutationOptions(options));
+  const remove = useMutation(
+    trpc.tasks.delete.mutationOptions({
+      onSuccess: () => {
+        invalidate();
+        navigate(PATHS.tareas);
+      },
+    }),
+  );
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const needsApproval = task.sensitive && !task.approved_at;
-  const error = dispatch.error ?? approve.error ?? cancel.error ?? archive.error ?? unblock.error;
+  const error = dispatch.error ?? approve.error ?? cancel.error ?? archive.error ?? unblock.error ?? remove.error;
   return (
     <Section id="actions" title={t("task.actions")}>
       <div className="row wrap">
@@ -60,7 +72,21 @@ export function TaskActions({ task }: { task: Task }) {
             {t("task.archive")}
           </button>
         ) : null}
+        {canAct && !CANCELLABLE.includes(task.status) ? (
+          <button type="button" className="btn" onClick={() => setConfirmDelete(true)} disabled={remove.isPending || confirmDelete}>
+            {t("task.delete")}
+          </button>
+        ) : null}
       </div>
+      {confirmDelete ? (
+        <Confirm
+          title={t("task.deleteConfirm")}
+          confirmLabel={t("task.delete")}
+          onConfirm={() => remove.mutate({ id: task.id })}
+          onCancel={() => setConfirmDelete(false)}
+          busy={remove.isPending}
+        />
+      ) : null}
       {dispatch.isSuccess && task.status === "queued" ? (
         <p className="ok-text" role="status">
           {t("task.dispatched")}
