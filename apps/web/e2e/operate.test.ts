@@ -24,7 +24,8 @@ describe("admin web app in Chromium", () => {
     rest = restClient(api.apiBase, { "X-OPS-Service-Token": api.serviceToken });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
     page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    // Generous: CI shares two cores with other suites.
+    page.setDefaultTimeout(30_000);
     problems = watchProblems(page);
   });
 
@@ -43,7 +44,7 @@ describe("admin web app in Chromium", () => {
     await api?.stop();
   });
 
-  const text = (locator: Locator) => expect.poll(async () => ((await locator.count()) > 0 ? await locator.first().innerText() : ""), { timeout: 15_000 });
+  const text = (locator: Locator) => expect.poll(async () => ((await locator.count()) > 0 ? await locator.first().innerText() : ""), { timeout: 30_000 });
   const visible = (locator: Locator) => locator.first().waitFor({ state: "visible" });
   const heading = (name: string | RegExp) => page.getByRole("heading", { name, exact: typeof name === "string" });
   const nav = (name: string) => page.getByRole("navigation").getByRole("link", { name, exact: true });
@@ -57,7 +58,7 @@ describe("admin web app in Chromium", () => {
     await page.getByRole("button", { name: "Entrar" }).click();
     await page.getByText("Usuario o contraseña incorrectos.").waitFor();
     await page.getByLabel("Contraseña").fill(api.adminPassword);
-    await page.getByRole("button", { name: "Entrar" }).click();
+    await page.getByLabel("Contraseña").press("Enter");
     await heading("Automatizaciones").waitFor();
     expect(new URL(page.url()).pathname).toBe("/operacion/automatizaciones");
     await visible(page.getByRole("navigation").getByText("Operacion"));
@@ -91,11 +92,13 @@ describe("admin web app in Chromium", () => {
     await queued.getByText("No se despacha ahora porque:").waitFor();
 
     await text(page.getByTestId("dispatch-state")).toBe("Dispatch: desactivado");
-    await page.getByRole("button", { name: "Activar dispatch" }).click();
+    // By keyboard: the toggle is a real button, and the confirmation takes the focus.
+    await page.getByRole("button", { name: "Activar dispatch" }).press("Enter");
     // No fresh worker yet: the toggle asks first.
     const confirm = page.getByRole("alertdialog");
     await confirm.getByText("No hay ningún worker fresh").waitFor();
-    await confirm.getByRole("button", { name: "Activar de todos modos" }).click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Activar de todos modos");
+    await page.keyboard.press("Enter");
     await text(page.getByTestId("dispatch-state")).toBe("Dispatch: activado");
     const setting = await rest("GET", "/settings/dispatch_enabled");
     expect(setting.body.value).toBe("true");
