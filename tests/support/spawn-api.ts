@@ -7,8 +7,11 @@ import { fileURLToPath } from "node:url";
 import { testLogFile } from "./log-dir.ts";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-/** tsx's CLI entry: run it with `node` (node_modules/.bin/tsx is a shell shim). */
-export const TSX = join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs");
+/**
+ * Node flags that load TypeScript through tsx in the same process (tsx's CLI
+ * would fork a child, and a SIGKILL would then hit only the wrapper).
+ */
+export const TSX_NODE_ARGS = ["--import", "tsx"];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -61,7 +64,7 @@ export async function spawnApi(options: SpawnApiOptions = {}): Promise<SpawnedAp
     appendFileSync(logFile, d);
   };
   const start = async () => {
-    child = spawn(process.execPath, [TSX, join(REPO_ROOT, "apps/api/src/main.ts")], {
+    child = spawn(process.execPath, [...TSX_NODE_ARGS, join(REPO_ROOT, "apps/api/src/main.ts")], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
