@@ -1,5 +1,6 @@
 import type { Db } from "@ops/db";
 import { claimNextTask, type ClaimOutcome, type ClaimRequest } from "./claim.ts";
+import { workerIsStale } from "./heartbeat.ts";
 import type { DispatchWakeup } from "./wakeup.ts";
 
 // Re-check the queue at least this often while parked, in case a NOTIFY was
@@ -27,6 +28,9 @@ export async function nextWithWait(
       const remaining = deadline - Date.now();
       if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
       await subscription.wait(Math.min(remaining, REPOLL_MS), signal);
+      // A parked request outlives its sender if the launcher froze (SIGSTOP,
+      // a hung host): once its heartbeat is stale it must not be handed work.
+      if (await workerIsStale(db, request.workerId)) return { claimed: false, reason: "empty", reconciled: 0 };
     }
   } finally {
     subscription?.cancel();
