@@ -6,7 +6,11 @@ import { type Browser, chromium, type Locator, type Page } from "playwright-core
 
 export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_ROOT = resolve(WEB_ROOT, "../..");
-export const SCREENSHOTS = join(REPO_ROOT, "docs/screenshots");
+/**
+ * Every run saves its screenshots under test-results/; UPDATE_SCREENSHOTS=1
+ * writes them over the committed ones the README shows instead.
+ */
+export const SCREENSHOTS = join(REPO_ROOT, process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "test-results/screenshots");
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** TOOLCHAIN.md: the flags that work with Debian's Chromium, also as root. */
