@@ -56,10 +56,12 @@ export async function queueTask(db: Db, principal: Principal, id: number, ip: st
     await audit(tx, { actor: actorName(principal), action: "dispatch.queued", targetType: "task", targetId: id, ip });
     // Delivered on commit: wakes launchers long-polling on any API instance.
     await tx.execute(sql`select pg_notify(${QUEUE_CHANNEL}, ${agent.slug})`);
-    return "queued" as const;
+    // The task as this call left it, read before commit: once the NOTIFY is
+    // delivered a parked worker may claim it before a read after commit.
+    return toTaskDto(await loadTask(tx, id));
   });
   if (outcome === "held") throw new OpsError("HUMAN_GATE", HUMAN_GATE_REASON);
-  return toTaskDto(await loadTask(db, id));
+  return outcome;
 }
 
 /** Human Gate release: an admin approves a sensitive task; its gate block is lifted. */

@@ -1,12 +1,13 @@
 import type { TTask } from "@ops/contract";
-import { type Db, type DbOrTx, taskComments, taskContext, tasks, timeLogs } from "@ops/db";
-import { eq, sql } from "drizzle-orm";
+import { type Db, type DbOrTx, tasks } from "@ops/db";
+import { sql } from "drizzle-orm";
 import { audit } from "../domain/audit.ts";
 import { notFound, OpsError } from "../domain/errors.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
-import { findTask, loadTask, revokeTaskTokens, type TaskWithAgent } from "../domain/tasks.ts";
+import { findTask, loadTask, type TaskWithAgent } from "../domain/tasks.ts";
 import { blockAfterFailure, minutesOf } from "./failure.ts";
+import { queryPrepared, rowMapper } from "./rows.ts";
 
 export interface ClaimFence {
   id: number;
@@ -31,33 +32,56 @@ async function lockFencedTask(tx: DbOrTx, fence: ClaimFence, statuses: readonly 
   return task;
 }
 
+const taskRow = rowMapper(tasks);
+
+/**
+ * The fence of a report that matched nothing: 404 when the task does not
+ * exist, STALE_CLAIM otherwise (the watchdog, a cancel or another worker got
+ * there first).
+ */
+async function refuseReport(db: DbOrTx, fence: ClaimFence): Promise<never> {
+  const task = await findTask(db, fence.id);
+  if (!task) throw notFound(`task ${fence.id}`);
+  throw new OpsError(
+    "STALE_CLAIM",
+    `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`,
+  );
+}
+
+/**
+ * started → doing. One statement: the fenced UPDATE (its WHERE is the claim
+ * fence, re-checked under the row lock), the launch comment and the task as it
+ * now is. (Measured with `pnpm bench`: the transaction it replaces took six
+ * round trips.)
+ */
 export async function reportStarted(
   db: Db,
   input: ClaimFence & { pid: number; command: string[]; log_path: string; err_log_path: string },
 ): Promise<TTask> {
-  return db.transaction(async (tx) => {
-    await lockFencedTask(tx, input, ["dispatching"]);
-    const output = {
-      worker_id: input.worker_id,
-      attempt: input.attempt,
-      pid: input.pid,
-      command: input.command,
-      log_path: input.log_path,
-      err_log_path: input.err_log_path,
-      started_at: new Date().toISOString(),
-    };
-    await tx
-      .update(tasks)
-      .set({ status: "doing", startedAt: new Date(), dispatchOutput: output, updatedAt: new Date() })
-      .where(eq(tasks.id, input.id));
-    await tx.insert(taskComments).values({
-      taskId: input.id,
-      author: `launcher:${input.worker_id}`,
-      kind: "ai-dispatch-log",
-      body: `Launched pid ${input.pid} on ${input.worker_id} (attempt ${input.attempt}). Logs: ${input.log_path}, ${input.err_log_path}`,
-    });
-    return toTaskDto(await loadTask(tx, input.id));
-  });
+  const output = {
+    worker_id: input.worker_id,
+    attempt: input.attempt,
+    pid: input.pid,
+    command: input.command,
+    log_path: input.log_path,
+    err_log_path: input.err_log_path,
+    started_at: new Date().toISOString(),
+  };
+  const body = `Launched pid ${input.pid} on ${input.worker_id} (attempt ${input.attempt}). Logs: ${input.log_path}, ${input.err_log_path}`;
+  const [row] = await queryPrepared<Record<string, unknown>>(
+    db,
+    sql`with upd as (
+          update tasks set status = 'doing', started_at = now(), dispatch_output = ${JSON.stringify(output)}::jsonb, updated_at = now()
+          where id = ${input.id} and claimed_by = ${input.worker_id} and claim_attempt = ${input.attempt} and status = 'dispatching'
+          returning tasks.*
+        ), comment as (
+          insert into task_comments (task_id, author, kind, body)
+          select upd.id, ${`launcher:${input.worker_id}`}, 'ai-dispatch-log', ${body} from upd
+        )
+        select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
+  );
+  if (!row) return refuseReport(db, input);
+  return toTaskDto({ ...taskRow(row), agentSlug: (row.agent_slug as string | null) ?? null });
 }
 
 export async function reportFailed(
@@ -99,6 +123,11 @@ export async function reportFailed(
   });
 }
 
+/**
+ * finished → review, in one statement: the fenced UPDATE, the launcher
+ * checkpoint, the AI time log and the revocation of the attempt's task tokens.
+ * (Measured with `pnpm bench`: the transaction it replaces took eight round trips.)
+ */
 export async function reportFinished(
   db: Db,
   input: ClaimFence & {
@@ -112,36 +141,33 @@ export async function reportFinished(
   if (input.exit_code !== 0) {
     throw new OpsError("VALIDATION", "a non-zero exit is a failure: report it to /failed with the reason", "exit_code");
   }
-  return db.transaction(async (tx) => {
-    const task = await lockFencedTask(tx, input, ["dispatching", "doing"]);
-    const seconds = (input.duration_ms / 1000).toFixed(1);
-    await tx
-      .update(tasks)
-      .set({
-        status: "review",
-        finishedAt: new Date(),
-        cancelRequestedAt: null,
-        dispatchOutput: sql`coalesce(${tasks.dispatchOutput}, '{}'::jsonb) || ${JSON.stringify({ exit_code: 0, duration_ms: input.duration_ms })}::jsonb`,
-        updatedAt: new Date(),
-      })
-      .where(eq(tasks.id, input.id));
-    await tx.insert(taskContext).values({
-      taskId: input.id,
-      kind: "checkpoint",
-      source: "launcher",
-      author: `launcher:${input.worker_id}`,
-      body: `Launcher checkpoint: exit code 0 after ${seconds}s on ${input.worker_id} (attempt ${input.attempt}).${
-        input.log_path ? `\nLog: ${input.log_path}` : ""
-      }${input.err_log_path ? `\nErrors: ${input.err_log_path}` : ""}`,
-    });
-    await tx.insert(timeLogs).values({
-      taskId: input.id,
-      source: "ai",
-      minutes: input.ai_minutes ?? minutesOf(input.duration_ms),
-      note: `launcher: ${task.agentSlug ?? "agent"} run`,
-      author: `launcher:${input.worker_id}`,
-    });
-    await revokeTaskTokens(tx, input.id);
-    return toTaskDto(await loadTask(tx, input.id));
-  });
+  const seconds = (input.duration_ms / 1000).toFixed(1);
+  const author = `launcher:${input.worker_id}`;
+  const checkpoint = `Launcher checkpoint: exit code 0 after ${seconds}s on ${input.worker_id} (attempt ${input.attempt}).${
+    input.log_path ? `\nLog: ${input.log_path}` : ""
+  }${input.err_log_path ? `\nErrors: ${input.err_log_path}` : ""}`;
+  const minutes = input.ai_minutes ?? minutesOf(input.duration_ms);
+  const [row] = await queryPrepared<Record<string, unknown>>(
+    db,
+    sql`with upd as (
+          update tasks set status = 'review', finished_at = now(), cancel_requested_at = null, updated_at = now(),
+                 dispatch_output = coalesce(dispatch_output, '{}'::jsonb) || ${JSON.stringify({ exit_code: 0, duration_ms: input.duration_ms })}::jsonb
+          where id = ${input.id} and claimed_by = ${input.worker_id} and claim_attempt = ${input.attempt} and status in ('dispatching', 'doing')
+          returning tasks.*
+        ), done as (
+          select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id
+        ), ctx as (
+          insert into task_context (task_id, kind, source, author, body)
+          select id, 'checkpoint', 'launcher', ${author}, ${checkpoint} from upd
+        ), ai_time as (
+          insert into time_logs (task_id, source, minutes, note, author)
+          select id, 'ai', ${minutes}, 'launcher: ' || coalesce(agent_slug, 'agent') || ' run', ${author} from done
+        ), revoke as (
+          update task_tokens set revoked_at = now()
+          where task_id = ${input.id} and revoked_at is null and exists (select 1 from upd)
+        )
+        select * from done`,
+  );
+  if (!row) return refuseReport(db, input);
+  return toTaskDto({ ...taskRow(row), agentSlug: (row.agent_slug as string | null) ?? null });
 }

@@ -23,7 +23,7 @@ export interface WatchdogOptions {
  * held by a live worker that keeps heartbeating without listing the task as
  * running — a claim whose answer never reached it (the API died mid-request).
  */
-function staleCriteria(staleMinutes: number, workerStaleSeconds: number): SQL {
+export function staleCriteria(staleMinutes: number | SQL, workerStaleSeconds: number | SQL): SQL {
   const grace = sql`make_interval(secs => ${workerStaleSeconds})`;
   return sql`t.status in ('dispatching', 'doing') and (
       (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${staleMinutes}))
