@@ -1,4 +1,5 @@
 import type { AppRouter } from "@ops/contract";
+import { Agent, request } from "node:http";
 import { createTRPCClient, httpLink } from "@trpc/client";
 
 /** What a worker says to the dispatch API: the launcher's calls, nothing else. */
@@ -29,20 +30,48 @@ export class HttpError extends Error {
   }
 }
 
-/** REST over the documented /api paths (what curl and scripts use). */
+/**
+ * REST over the documented /api paths (what curl and scripts use), on
+ * node:http with a keep-alive agent: the lightest client Node has, so the
+ * REST row charges the API, not the benchmark's own HTTP stack.
+ */
 export function restClient(apiBase: string, token: string): DispatchClient & { call(method: string, path: string, body?: unknown): Promise<any> } {
-  const headers = { "x-ops-service-token": token, "content-type": "application/json" };
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${apiBase}${path}`, {
-      method,
-      headers: body === undefined ? { "x-ops-service-token": token } : headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  const base = new URL(apiBase);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const call = (method: string, path: string, body?: unknown) =>
+    new Promise<any>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method,
+          path: `${base.pathname}${path}`,
+          headers: {
+            "x-ops-service-token": token,
+            ...(payload !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            try {
+              const parsed = text ? JSON.parse(text) : undefined;
+              if ((res.statusCode ?? 500) >= 400) reject(new HttpError(res.statusCode ?? 500, parsed));
+              else resolve(parsed);
+            } catch (e) {
+              reject(e);
+            }
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(payload);
     });
-    const text = await res.text();
-    const parsed = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new HttpError(res.status, parsed);
-    return parsed;
-  };
   return {
     kind: "rest",
     call,
