@@ -1,12 +1,15 @@
 import type { TTask } from "@ops/contract";
-import { agents, type Db, taskContext, tasks } from "@ops/db";
+import { agents, type Db, queryRows, taskContext, tasks } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, type Principal } from "../auth/principal.ts";
 import { audit } from "../domain/audit.ts";
 import { OpsError } from "../domain/errors.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { loadTask, revokeTaskTokens } from "../domain/tasks.ts";
+import { rowMapper } from "./rows.ts";
 import { QUEUE_CHANNEL } from "./wakeup.ts";
+
+const taskRow = rowMapper(tasks);
 
 export const HUMAN_GATE_REASON = "Human Gate: sensitive task needs approval by an admin before dispatch";
 const DISPATCHABLE_FROM = new Set(["backlog", "next", "waiting", "review"]);
@@ -49,16 +52,25 @@ export async function queueTask(db: Db, principal: Principal, id: number, ip: st
     if (task.blocked) {
       throw new OpsError("BLOCKED", `task ${id} is blocked (${task.blockedReason ?? "no reason"}); review its blockers and unblock it first`);
     }
-    await tx
-      .update(tasks)
-      .set({ status: "queued", queuedAt: new Date(), cancelRequestedAt: null, updatedAt: new Date() })
-      .where(eq(tasks.id, id));
-    await audit(tx, { actor: actorName(principal), action: "dispatch.queued", targetType: "task", targetId: id, ip });
-    // Delivered on commit: wakes launchers long-polling on any API instance.
-    await tx.execute(sql`select pg_notify(${QUEUE_CHANNEL}, ${agent.slug})`);
-    // The task as this call left it, read before commit: once the NOTIFY is
-    // delivered a parked worker may claim it before a read after commit.
-    return toTaskDto(await loadTask(tx, id));
+    // One statement: the move to queued, its audit entry and the NOTIFY
+    // (delivered on commit: wakes launchers long-polling on any API instance),
+    // returning the task as this call left it — read before commit, since a
+    // parked worker may claim it as soon as the notification is out.
+    // (Measured with `pnpm bench` pickup: four round trips before, one now.)
+    const [row] = await queryRows<Record<string, unknown>>(
+      tx,
+      sql`with upd as (
+            update tasks set status = 'queued', queued_at = now(), cancel_requested_at = null, updated_at = now()
+            where id = ${id} returning tasks.*
+          ), entry as (
+            insert into audit_log (actor, action, target_type, target_id, details, ip)
+            values (${actorName(principal)}, 'dispatch.queued', 'task', ${String(id)}, '{}'::jsonb, ${ip})
+          ), wake as (
+            select pg_notify(${QUEUE_CHANNEL}, ${agent.slug})
+          )
+          select upd.*, (select count(*) from wake) as notified from upd`,
+    );
+    return toTaskDto({ ...taskRow(row!), agentSlug: agent.slug });
   });
   if (outcome === "held") throw new OpsError("HUMAN_GATE", HUMAN_GATE_REASON);
   return outcome;
