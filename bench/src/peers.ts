@@ -16,8 +16,11 @@ import {
   Window,
 } from "./util.ts";
 
+// graphile-worker 0.17's localQueue logs errors while releasing on stop, and its
+// pool complains when the bench drops the database: noise, not failures.
+const SHUTDOWN_NOISE = /deactivat|local queue|release runner|terminating connection/i;
 const quietLogger = new Logger(() => (level: string, message: string) => {
-  if (level === "error") log(`graphile-worker: ${message}`);
+  if (level === "error" && !SHUTDOWN_NOISE.test(message)) log(`graphile-worker: ${message}`);
 });
 
 /* ------------------------------------------------------------------ graphile-worker */
