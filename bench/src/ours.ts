@@ -180,7 +180,7 @@ export async function drainRaw(sys: OurSystem, workers: number, sizes: Sizes): P
  * `POST /api/tasks/:id/dispatch`; latency from just before that call to the
  * worker holding the claim. Then the database's transactions/s while idle.
  */
-export async function pickupOurs(sys: OurSystem, sizes: Sizes): Promise<PickupRow> {
+export async function pickupOurs(sys: OurSystem, sizes: Sizes, enqueueVia: "rest" | "sql" = "rest"): Promise<PickupRow> {
   await resetTasks(sys.sql);
   await preloadQueued(sys.sql, sys.agentId, sizes.pickupTasks, "backlog");
   const ids = (await sys.sql`select id from tasks order by id`).map((r) => Number(r.id));
@@ -213,13 +213,16 @@ export async function pickupOurs(sys: OurSystem, sizes: Sizes): Promise<PickupRo
     const done = new Promise<void>((r) => waiting.set(id, r));
     const t0 = now();
     enqueuedAt.set(id, t0);
-    await client.call("POST", `/tasks/${id}/dispatch`, {});
+    if (enqueueVia === "rest") await client.call("POST", `/tasks/${id}/dispatch`, {});
+    else
+      await sys.sql`with upd as (update tasks set status = 'queued', queued_at = now(), updated_at = now() where id = ${id} returning id)
+                    select pg_notify('ops_dispatch_queued', 'opencode') from upd`;
     enqueueMs.push(now() - t0);
     await Promise.race([done, sleep(5000)]);
     await sleep(sizes.pickupGapMs);
   }
-  log(`ops pickup: ${latencies.length}/${ids.length} picked up; measuring idle transactions for ${sizes.idleMs} ms`);
-  const idle = await idleXactRate(sys.sql, sys.db.name, sizes.idleMs);
+  log(`ops pickup (${enqueueVia}): ${latencies.length}/${ids.length} picked up`);
+  const idle = enqueueVia === "rest" ? await idleXactRate(sys.sql, sys.db.name, sizes.idleMs) : Number.NaN;
   stop = true;
   // Parked long-polls end on their own (≤30 s); wake them with a last batch of work instead.
   await sys.sql`insert into tasks (workspace_id, title, status, execution, agent_id, queued_at)
@@ -227,7 +230,7 @@ export async function pickupOurs(sys: OurSystem, sizes: Sizes): Promise<PickupRo
   await sys.sql`select pg_notify('ops_dispatch_queued', 'opencode')`;
   await Promise.race([Promise.all(running), sleep(3000)]);
   return {
-    system: "ops (REST long-poll)",
+    system: enqueueVia === "rest" ? "ops (REST long-poll)" : "ops (long-poll, SQL enqueue)",
     workers: sizes.pickupWorkers,
     jobs: ids.length,
     picked: latencies.length,
@@ -235,6 +238,9 @@ export async function pickupOurs(sys: OurSystem, sizes: Sizes): Promise<PickupRo
     enqueue_call_ms: stats(enqueueMs),
     idle_xact_per_s: idle,
     duplicates: dup,
-    note: "enqueue = POST /api/tasks/:id/dispatch; latency from before that call to the claim answer",
+    note:
+      enqueueVia === "rest"
+        ? "enqueue = POST /api/tasks/:id/dispatch; latency from before that call to the claim answer"
+        : "enqueue = one SQL statement (update to queued + pg_notify), like addJob; the claim side alone",
   };
 }

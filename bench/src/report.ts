@@ -57,7 +57,7 @@ export function renderMarkdown(r: {
     out.push(
       table(
         ["system", "W", "jobs", "p50 ms", "p99 ms", "max ms", "idle DB xact/s", "dup", "note"],
-        r.pickup.map((p) => [p.system, p.workers, `${p.picked}/${p.jobs}`, v(p.latency_ms.p50), v(p.latency_ms.p99), v(p.latency_ms.max), p.idle_xact_per_s, p.duplicates, p.note ?? ""]),
+        r.pickup.map((p) => [p.system, p.workers, `${p.picked}/${p.jobs}`, v(p.latency_ms.p50), v(p.latency_ms.p99), v(p.latency_ms.max), Number.isNaN(p.idle_xact_per_s) ? "–" : p.idle_xact_per_s, p.duplicates, p.note ?? ""]),
       ),
     );
     const ours = r.pickup.find((p) => p.enqueue_call_ms);
