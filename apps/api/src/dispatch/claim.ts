@@ -61,7 +61,11 @@ async function claimStatement(
             and (not t.sensitive or t.approved_at is not null)
             and a.active and a.slug in ${sql.raw(`(${slugs.map(quoteLiteral).join(",")})`)}
             and ${modelOk}
-          order by t.priority desc, t.queued_at, t.id
+          -- nulls last: the order of tasks_queue_idx (priority is not null, so
+          -- the same order), without which the planner cannot walk the index
+          -- and sorts every queued task on every claim (pnpm bench: 6-8 ms
+          -- per claim with 20,000 queued, 0.2 ms with the index).
+          order by t.priority desc nulls last, t.queued_at, t.id
           limit 1
           for update of t skip locked
         ), claimed as (
