@@ -140,7 +140,7 @@ export async function drainRaw(sys: OurSystem, workers: number, sizes: Sizes): P
           where t.status = 'queued' and t.archived_at is null and not t.blocked
             and (not t.sensitive or t.approved_at is not null)
             and a.active and a.slug in ('opencode') and true
-          order by t.priority desc, t.queued_at, t.id
+          order by t.priority desc nulls last, t.queued_at, t.id
           limit 1
           for update of t skip locked)
         update tasks set status = 'dispatching', claimed_by = ${workerId}, claimed_at = now(),

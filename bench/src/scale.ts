@@ -112,7 +112,7 @@ export async function scaleScenario(sizes: Sizes): Promise<ScaleResult> {
               select t.id from tasks t join agents a on a.id = t.agent_id
               where t.status = 'queued' and t.archived_at is null and not t.blocked
                 and (not t.sensitive or t.approved_at is not null) and a.active and a.slug in ('opencode') and true
-              order by t.priority desc, t.queued_at, t.id limit 1 for update of t skip locked)
+              order by t.priority desc nulls last, t.queued_at, t.id limit 1 for update of t skip locked)
             update tasks set status = 'dispatching', claimed_by = 'explain', claimed_at = now(), claim_attempt = tasks.claim_attempt + 1
             from candidate where tasks.id = candidate.id returning tasks.id`);
           explain.claim = plan.map((r) => r["QUERY PLAN"]).join("\n");
