@@ -94,8 +94,10 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
     }
   });
 
-  app.addHook("onSend", async (_req, reply, payload) => {
+  app.addHook("onSend", async (req, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    // API answers are live state (and may be personal): never cached by a proxy or the browser.
+    if (req.url.startsWith("/api") || req.url.startsWith("/trpc")) reply.header("cache-control", "no-store");
     return payload;
   });
 

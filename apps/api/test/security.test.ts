@@ -102,6 +102,8 @@ describe("security (TRUST_PROXY off)", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
+    const apiRes = await fetch(`${api.apiBase}/auth/me`);
+    expect(apiRes.headers.get("cache-control")).toBe("no-store");
   });
 
   it("never returns the token or a stack trace in an error", async () => {
