@@ -42,13 +42,20 @@ async function claimStatement(
   request: ClaimRequest,
   slugs: readonly string[],
   preflight: boolean,
-): Promise<{ claimed: Claimed | undefined; settings?: unknown; gateOpen?: boolean; stale?: boolean }> {
+  freshWorkerOnly = false,
+): Promise<{ claimed: Claimed | undefined; settings?: unknown; gateOpen?: boolean; stale?: boolean; workerStale?: boolean }> {
   const modelOk = modelFilterSql(sql`t.model`, request.models);
   const token = generateToken();
   const gate = sql`(coalesce(cfg.settings->>'dispatch_enabled', 'false') = 'true'
       and coalesce(cfg.settings->>'dispatch_max_concurrent', '0') in ('0', '')
       and coalesce(cfg.settings->>'dispatch_agent_caps', '{}') in ('{}', ''))`;
   const stale = staleCriteria(intSetting("dispatch_stale_minutes", 20), intSetting("dispatch_worker_stale_seconds", 90));
+  // A parked long-poll of a worker whose heartbeat went stale must not claim
+  // (its sender may be frozen); checked here rather than in a query of its own.
+  const workerStale = freshWorkerOnly
+    ? sql`exists (select 1 from worker_heartbeats w where w.worker_id = ${request.workerId}
+          and w.last_seen_at < now() - make_interval(secs => ${intSetting("dispatch_worker_stale_seconds", 90)}))`
+    : sql`false`;
   const [row] = await queryPrepared<Record<string, unknown>>(
     db,
     sql`with ${preflight ? sql`cfg as (
@@ -57,7 +64,7 @@ async function claimStatement(
         ), ` : sql``}candidate as (
           select t.id from tasks t
           join agents a on a.id = t.agent_id
-          where ${preflight ? sql`(select ${gate} from cfg) and ` : sql``}t.status = 'queued' and t.archived_at is null and not t.blocked
+          where ${preflight ? sql`(select ${gate} from cfg) and not ${workerStale} and ` : sql``}t.status = 'queued' and t.archived_at is null and not t.blocked
             and (not t.sensitive or t.approved_at is not null)
             and a.active and a.slug in ${sql.raw(`(${slugs.map(quoteLiteral).join(",")})`)}
             and ${modelOk}
@@ -77,7 +84,7 @@ async function claimStatement(
           insert into task_tokens (token_hash, task_id, claim_attempt)
           select ${hashToken(token)}, claimed.id, claimed.claim_attempt from claimed
         )
-        select ${preflight ? sql`(select settings from cfg) as settings, (select ${gate} from cfg) as gate_open,
+        select ${preflight ? sql`(select settings from cfg) as settings, (select ${gate} from cfg) as gate_open, ${workerStale} as worker_stale,
                exists (select 1 from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by where ${stale}) as stale,` : sql``}
                (select row_to_json(x) from (
                   select claimed.*, a.slug as agent_slug, row_to_json(a) as agent_row,
@@ -97,7 +104,13 @@ async function claimStatement(
       task_token: token,
     };
   }
-  return { claimed, settings: row?.settings, gateOpen: Boolean(row?.gate_open), stale: Boolean(row?.stale) };
+  return {
+    claimed,
+    settings: row?.settings,
+    gateOpen: Boolean(row?.gate_open),
+    stale: Boolean(row?.stale),
+    workerStale: Boolean(row?.worker_stale),
+  };
 }
 
 const claimOne = async (db: DbOrTx, request: ClaimRequest, slugs: readonly string[]) =>
@@ -173,14 +186,24 @@ const intSetting = (key: string, fallback: number) =>
  * 3.1), then claim when dispatch is enabled. Two round trips when nothing is
  * stale: the preflight read and the claim statement.
  */
-export async function claimNextTask(db: Db, request: ClaimRequest, actor: string): Promise<ClaimOutcome> {
-  const first = await claimStatement(db, request, request.agentSlugs, true);
+export async function claimNextTask(
+  db: Db,
+  request: ClaimRequest,
+  actor: string,
+  /** freshWorkerOnly: claim nothing if the caller's heartbeat is stale; `workerStale` is set then. */
+  options: { freshWorkerOnly?: boolean; workerStale?: boolean } = {},
+): Promise<ClaimOutcome> {
+  const first = await claimStatement(db, request, request.agentSlugs, true, options.freshWorkerOnly);
   const settings = parseDispatchSettings(jsonValue<Record<string, string> | null>(first.settings) ?? {});
   // Reconciling stale work frees no queued task, so running it after the
   // claim statement changes nothing for the claim; caps, which it can free,
   // are claimed below, after it.
   const reconciled = first.stale ? (await runWatchdogPass(db, { actor, manual: false }, settings)).taskIds : [];
   if (first.claimed) return first.claimed;
+  if (first.workerStale) {
+    options.workerStale = true;
+    return { claimed: false, reason: "empty", reconciled: reconciled.length };
+  }
   if (!settings.dispatchEnabled) return { claimed: false, reason: "dispatch_disabled", reconciled: reconciled.length };
   let claimed: Claimed | undefined;
   let capacity = false;

@@ -1,6 +1,5 @@
 import type { Db } from "@ops/db";
 import { claimNextTask, type ClaimOutcome, type ClaimRequest } from "./claim.ts";
-import { workerIsStale } from "./heartbeat.ts";
 import type { DispatchWakeup } from "./wakeup.ts";
 
 // Re-check the queue at least this often while parked, in case a NOTIFY was
@@ -23,14 +22,17 @@ export async function nextWithWait(
   const deadline = Date.now() + request.waitMs;
   const subscription = request.waitMs > 0 ? wakeup.subscribe(request.agentSlugs) : undefined;
   try {
-    for (;;) {
-      const outcome = await claimNextTask(db, request, actor);
+    for (let parked = false; ; parked = true) {
+      // A parked request outlives its sender if the launcher froze (SIGSTOP,
+      // a hung host): once its heartbeat is stale it must not be handed work.
+      // The claim statement checks that itself (one round trip less per wake-up,
+      // measured with `pnpm bench` pickup).
+      const options = { freshWorkerOnly: parked, workerStale: false };
+      const outcome = await claimNextTask(db, request, actor, options);
+      if (options.workerStale) return { claimed: false, reason: "empty", reconciled: 0 };
       const remaining = deadline - Date.now();
       if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
       await subscription.wait(Math.min(remaining, REPOLL_MS), signal);
-      // A parked request outlives its sender if the launcher froze (SIGSTOP,
-      // a hung host): once its heartbeat is stale it must not be handed work.
-      if (await workerIsStale(db, request.workerId)) return { claimed: false, reason: "empty", reconciled: 0 };
     }
   } finally {
     subscription?.cancel();
