@@ -191,19 +191,29 @@ export async function drainPgBoss(b: Boss, workers: number, batchSize: number, s
   const win = new Window(sizes.warmupMs, sizes.measureMs);
   let dup = 0;
   let total = 0;
+  let active = 0;
   let drainedAt: number | undefined;
   for (let i = 0; i < workers; i++) {
     await b.boss.work<{ k: number }>(QUEUE, { batchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-      for (const job of jobs) {
-        if (!(await recordExecution(b.sql, `job:${job.data.k}`, "pgboss"))) dup++;
-        win.done();
-        if (++total === sizes.drainTasks) drainedAt = now();
+      active++;
+      try {
+        for (const job of jobs) {
+          if (!(await recordExecution(b.sql, `job:${job.data.k}`, "pgboss"))) dup++;
+          win.done();
+          if (++total === sizes.drainTasks) drainedAt = now();
+        }
+      } finally {
+        active--;
       }
     });
   }
   while (!win.over && drainedAt === undefined) await sleep(25);
   await b.boss.offWork(QUEUE);
-  await sleep(50);
+  // offWork stops fetching; a batch being worked goes on. Let it finish before
+  // the next run resets the tables, or its late writes would meet the next
+  // run's keys and count as duplicates.
+  const settle = now() + 15_000;
+  while (active > 0 && now() < settle) await sleep(25);
   return {
     system: "pg-boss 10.4.2",
     variant: `batchSize ${batchSize}, polling 0.5 s`,
