@@ -44,7 +44,8 @@ export async function startOurSystem(prefix: string, env: Record<string, string>
     trpc: trpcClient(api.baseUrl, api.serviceToken),
     agentId: Number(agent!.id),
     async stop() {
-      await api.stop("SIGTERM").catch(() => {});
+      // SIGKILL: a graceful close would wait for parked long-polls (up to 30 s); the database is dropped anyway.
+      await api.stop("SIGKILL").catch(() => {});
       await sql.end({ timeout: 2 }).catch(() => {});
       await db.drop();
     },
