@@ -1,8 +1,8 @@
 import type { TNextResult } from "@ops/contract";
-import { agents, type Db, type DbOrTx, DEFAULT_SETTINGS, queryRows, taskContext, tasks } from "@ops/db";
+import { agents, type Db, type DbOrTx, queryRows, taskContext, tasks } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
-import type { DispatchSettings } from "../domain/settings.ts";
+import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../domain/settings.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { modelFilterSql } from "./model-match.ts";
 import { jsonValue, queryPrepared, rowMapper } from "./rows.ts";
@@ -147,35 +147,6 @@ const hasCaps = (settings: DispatchSettings) =>
   settings.maxConcurrent > 0 || Object.keys(settings.agentCaps).length > 0;
 
 export type ClaimOutcome = Claimed | { claimed: false; reason: "dispatch_disabled" | "empty" | "capacity"; reconciled: number };
-
-// Same keys and fallbacks as readDispatchSettings (domain/settings.ts), read
-// here in the claim's first query together with the stale check.
-const DISPATCH_KEYS = [
-  "dispatch_enabled",
-  "dispatch_stale_minutes",
-  "dispatch_worker_stale_seconds",
-  "dispatch_max_concurrent",
-  "dispatch_agent_caps",
-  "dispatch_failure_alert_threshold",
-];
-
-function parseDispatchSettings(values: Record<string, string>): DispatchSettings {
-  const v = (key: string) => values[key] ?? DEFAULT_SETTINGS[key] ?? "";
-  let agentCaps: Record<string, number> = {};
-  try {
-    agentCaps = JSON.parse(v("dispatch_agent_caps")) as Record<string, number>;
-  } catch {
-    agentCaps = {};
-  }
-  return {
-    dispatchEnabled: v("dispatch_enabled") === "true",
-    staleMinutes: Number(v("dispatch_stale_minutes")) || 20,
-    workerStaleSeconds: Number(v("dispatch_worker_stale_seconds")) || 90,
-    maxConcurrent: Number(v("dispatch_max_concurrent")) || 0,
-    agentCaps,
-    failureAlertThreshold: Number(v("dispatch_failure_alert_threshold")) || 3,
-  };
-}
 
 /** An integer setting in SQL with the same fallback as `Number(v) || fallback`. */
 const intSetting = (key: string, fallback: number) =>

@@ -58,13 +58,3 @@ export async function removeWorker(db: Db, workerId: string, actor: string, ip: 
   await audit(db, { actor, action: "dispatch.worker_removed", targetType: "worker", targetId: workerId, ip });
 }
 
-/** A registered worker whose last heartbeat is older than the worker stale threshold. */
-export async function workerIsStale(db: Db, workerId: string): Promise<boolean> {
-  const [row] = await queryRows<{ stale: boolean }>(
-    db,
-    sql`select w.last_seen_at < now() - make_interval(secs => coalesce(
-          (select case when value ~ '^[0-9]{1,9}$' then value::int end from ops_settings where key = 'dispatch_worker_stale_seconds'), 90)) as stale
-        from worker_heartbeats w where w.worker_id = ${workerId}`,
-  );
-  return row?.stale === true;
-}

@@ -17,7 +17,8 @@ export interface DispatchSettings {
   failureAlertThreshold: number;
 }
 
-const DISPATCH_KEYS = [
+/** The settings dispatch reads together (the claim statement reads them in SQL). */
+export const DISPATCH_KEYS = [
   "dispatch_enabled",
   "dispatch_stale_minutes",
   "dispatch_worker_stale_seconds",
@@ -26,13 +27,9 @@ const DISPATCH_KEYS = [
   "dispatch_failure_alert_threshold",
 ];
 
-/** The dispatch settings in one read, with the runbook's fallbacks for missing rows. */
-export async function readDispatchSettings(db: DbOrTx): Promise<DispatchSettings> {
-  const rows = await db
-    .select({ key: opsSettings.key, value: opsSettings.value })
-    .from(opsSettings)
-    .where(inArray(opsSettings.key, DISPATCH_KEYS));
-  const v = (key: string) => rows.find((r) => r.key === key)?.value ?? DEFAULT_SETTINGS[key] ?? "";
+/** Stored values to dispatch settings, with the runbook's fallbacks for missing or bad values. */
+export function parseDispatchSettings(values: Record<string, string>): DispatchSettings {
+  const v = (key: string) => values[key] ?? DEFAULT_SETTINGS[key] ?? "";
   let agentCaps: Record<string, number> = {};
   try {
     agentCaps = JSON.parse(v("dispatch_agent_caps")) as Record<string, number>;
@@ -47,6 +44,15 @@ export async function readDispatchSettings(db: DbOrTx): Promise<DispatchSettings
     agentCaps,
     failureAlertThreshold: Number(v("dispatch_failure_alert_threshold")) || 3,
   };
+}
+
+/** The dispatch settings in one read. */
+export async function readDispatchSettings(db: DbOrTx): Promise<DispatchSettings> {
+  const rows = await db
+    .select({ key: opsSettings.key, value: opsSettings.value })
+    .from(opsSettings)
+    .where(inArray(opsSettings.key, DISPATCH_KEYS));
+  return parseDispatchSettings(Object.fromEntries(rows.map((r) => [r.key, r.value])));
 }
 
 export async function readSetting(db: DbOrTx, key: string): Promise<string | undefined> {
