@@ -153,17 +153,17 @@ const intSetting = (key: string, fallback: number) =>
   sql`coalesce(nullif((select case when value ~ '^[0-9]{1,9}$' then value::int end from ops_settings where key = ${key}), 0), ${fallback}::int)`;
 
 /**
- * POST /dispatch/next without the wait: reconcile stale work first (runbook
- * 3.1), then claim when dispatch is enabled. Two round trips when nothing is
- * stale: the preflight read and the claim statement.
+ * POST /dispatch/next without the wait: reconcile stale work (runbook 3.1) and
+ * claim when dispatch is enabled. One round trip when nothing is stale and no
+ * cap is set: the claim statement reads the settings and the stale check itself.
  */
 export async function claimNextTask(
   db: Db,
   request: ClaimRequest,
   actor: string,
-  /** freshWorkerOnly: claim nothing if the caller's heartbeat is stale; `workerStale` is set then. */
-  options: { freshWorkerOnly?: boolean; workerStale?: boolean } = {},
-): Promise<ClaimOutcome> {
+  /** freshWorkerOnly: claim nothing if the caller's heartbeat is stale (the answer then says workerStale). */
+  options: { freshWorkerOnly?: boolean } = {},
+): Promise<ClaimOutcome | { claimed: false; workerStale: true }> {
   const first = await claimStatement(db, request, request.agentSlugs, true, options.freshWorkerOnly);
   const settings = parseDispatchSettings(jsonValue<Record<string, string> | null>(first.settings) ?? {});
   // Reconciling stale work frees no queued task, so running it after the
@@ -171,10 +171,7 @@ export async function claimNextTask(
   // are claimed below, after it.
   const reconciled = first.stale ? (await runWatchdogPass(db, { actor, manual: false }, settings)).taskIds : [];
   if (first.claimed) return first.claimed;
-  if (first.workerStale) {
-    options.workerStale = true;
-    return { claimed: false, reason: "empty", reconciled: reconciled.length };
-  }
+  if (first.workerStale) return { claimed: false, workerStale: true };
   if (!settings.dispatchEnabled) return { claimed: false, reason: "dispatch_disabled", reconciled: reconciled.length };
   let claimed: Claimed | undefined;
   let capacity = false;

@@ -27,9 +27,8 @@ export async function nextWithWait(
       // a hung host): once its heartbeat is stale it must not be handed work.
       // The claim statement checks that itself (one round trip less per wake-up,
       // measured with `pnpm bench` pickup).
-      const options = { freshWorkerOnly: parked, workerStale: false };
-      const outcome = await claimNextTask(db, request, actor, options);
-      if (options.workerStale) return { claimed: false, reason: "empty", reconciled: 0 };
+      const outcome = await claimNextTask(db, request, actor, { freshWorkerOnly: parked });
+      if ("workerStale" in outcome) return { claimed: false, reason: "empty", reconciled: 0 };
       const remaining = deadline - Date.now();
       if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
       await subscription.wait(Math.min(remaining, REPOLL_MS), signal);
