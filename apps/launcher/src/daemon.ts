@@ -94,6 +94,7 @@ export class Launcher {
       });
     }
     this.reports = saved.reports;
+    for (const record of saved.launches) if (!record.startedReported) void this.reportStarted(record);
     this.superviseTimer = setInterval(() => void this.supervise(), SUPERVISE_MS);
     await this.supervise();
     await this.heartbeat().catch((error) => this.log.warn("heartbeat failed; retrying on the next beat", { error: describeError(error) }));
@@ -227,10 +228,9 @@ export class Launcher {
 
   // ------------------------------------------------------------------- claim
 
+  /** Every run holds a slot until its process group is gone, stopping ones included. */
   private activeCount(): number {
-    let n = 0;
-    for (const r of this.runs.values()) if (!r.stopReason) n++;
-    return n;
+    return this.runs.size;
   }
 
   private async claimLoop(): Promise<void> {
@@ -238,8 +238,12 @@ export class Launcher {
     while (!this.shuttingDown) {
       if (this.activeCount() >= this.config.maxConcurrent) {
         await new Promise<void>((resolve) => {
-          this.slotFreed = resolve;
-          setTimeout(resolve, 5000);
+          const timer = setTimeout(done, 5000);
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.slotFreed = done;
         });
         continue;
       }
@@ -380,7 +384,7 @@ export class Launcher {
             log_path: record.logPath,
             err_log_path: record.errLogPath,
           },
-          { signal: AbortSignal.timeout(15_000) },
+          { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(15_000)]) },
         );
         record.startedReported = true;
         this.save();
@@ -395,7 +399,8 @@ export class Launcher {
           this.log.error("started report refused", { task_id: record.taskId, error: describeError(error) });
           return;
         }
-        await sleep(1000 * tries);
+        if (this.shuttingDown) return; // sent again by the next start (startedReported is saved)
+        await sleep(1000 * tries, this.abort.signal);
       }
     }
   }
@@ -405,10 +410,12 @@ export class Launcher {
   /** Operator cancel (or lost claim): TERM the group, KILL after the grace period. */
   async stopRun(taskId: number, knownReason?: string): Promise<void> {
     const record = this.runs.get(taskId);
-    if (!record || record.stopReason || this.stopping.has(taskId)) return;
+    // A stop cut short by a launcher restart (reason saved, no signal result)
+    // runs again, so an agent ignoring SIGTERM still gets its SIGKILL.
+    if (!record || record.stoppedWith || this.stopping.has(taskId)) return;
     this.stopping.add(taskId);
     try {
-      record.stopReason = knownReason ?? (await this.whyStop(taskId));
+      record.stopReason ??= knownReason ?? (await this.whyStop(taskId));
       this.save();
       this.log.info("stopping agent", { task_id: taskId, pid: record.pid, reason: record.stopReason });
       const signal = await stopGroup(record.pid, this.config.stopGraceMs);

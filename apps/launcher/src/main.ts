@@ -33,4 +33,11 @@ process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGHUP", () => log.reopen());
 
-await launcher.start();
+try {
+  await launcher.start();
+} catch (error) {
+  // An unreadable state file or log folder: say so in the worker log and stop, as bad config does.
+  log.error("launcher could not start", { error: error instanceof Error ? error.message : String(error) });
+  log.close();
+  process.exit(2);
+}

@@ -93,7 +93,8 @@ export function TaskActions({ task }: { task: Task }) {
         </p>
       ) : null}
       {error ? <ErrorBox error={error} /> : null}
-      <StatusChanger task={task} />
+      {/* Keyed by status: the picker starts again from the task's new status after a change. */}
+      <StatusChanger key={task.status} task={task} />
     </Section>
   );
 }

@@ -8,6 +8,13 @@ export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onCh
   const t = useT();
   const agents = useAgents();
   const [q, setQ] = useState(value.q);
+  // The URL can change the search from outside (a nav link): follow it, or the
+  // debounce below would put the old text back.
+  const [seenQ, setSeenQ] = useState(value.q);
+  if (value.q !== seenQ) {
+    setSeenQ(value.q);
+    setQ(value.q);
+  }
   // Type freely; search once typing pauses.
   useEffect(() => {
     if (q === value.q) return;
