@@ -87,6 +87,32 @@ describe("launcher faults", () => {
     console.log(`[fault launcher-sigkill] faults=1 tasks=${all.length} running_at_kill=${endWhileDown.length + readopted.length} re_adopted=${readopted.length} ended_while_down=${endWhileDown.length} lost=0 launched_twice=0`);
   });
 
+  it("a launcher killed while stopping a SIGTERM-ignoring agent finishes the stop after its restart", async () => {
+    await ensureAgent(rest, "fkstubborn");
+    const d = launcherDirs();
+    roots.push(d.root);
+    const env = {
+      OPS_WORKER_ID: "fault-stop-resume",
+      SUPPORTED_AGENT_SLUGS: "fkstubborn",
+      AGENT_CMD_FKSTUBBORN: `${FAKE_AGENT} stubborn {prompt}`,
+      OPS_STOP_GRACE_MS: "4000",
+    };
+    let launcher = await startLauncher(api, d, env);
+    const id = await dispatchTask(rest, { title: "stubborn", agent_slug: "fkstubborn" });
+    await waitForTask(rest, id, (t) => t.status === "doing", "doing");
+    const { pid } = await agentRecord(d, id);
+    await rest("POST", `/tasks/${id}/cancel`);
+    await launcher.waitForOutput(/stopping agent/);
+    // Killed inside the grace period: the agent ignored SIGTERM and is still alive.
+    await launcher.stop("SIGKILL");
+    expect(pidAlive(pid)).toBe(true);
+    launcher = await startLauncher(api, d, env);
+    const failed = await waitForTask(rest, id, (t) => t.status === "waiting", "cancel reported", 30_000);
+    expect(failed.blocked_reason).toMatch(/^cancelled by operator: agent stopped \(signal=SIGKILL\)/);
+    expect(pidAlive(pid)).toBe(false);
+    await launcher.stop();
+  });
+
   it("SIGSTOP past the worker stale threshold: the task is recovered and re-run elsewhere; after SIGCONT the late reports are refused and the duplicate agent stopped", async () => {
     const d1 = launcherDirs();
     const d2 = launcherDirs();
