@@ -2,12 +2,13 @@ import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Task } from "../../api-types.ts";
 import { ErrorBox } from "../../components/States.tsx";
-import { useAgents } from "../../hooks.ts";
+import { errorField } from "../../errors.ts";
 import { useT } from "../../i18n.tsx";
 import { useTRPC } from "../../trpc.ts";
+import { TaskFields, type TaskFieldValues, taskFieldsOf, toTaskInput } from "./TaskFields.tsx";
 import { useTaskInvalidation } from "./useTaskMutation.ts";
 
-/** Edit description, agent, model, priority and the sensitive flag. */
+/** Edit the task's fields (the same set the create form has). */
 export function TaskEditForm({ task }: { task: Task }) {
   const t = useT();
   const [open, setOpen] = useState(false);
@@ -24,15 +25,8 @@ export function TaskEditForm({ task }: { task: Task }) {
 function EditFields({ task, onDone }: { task: Task; onDone(): void }) {
   const t = useT();
   const trpc = useTRPC();
-  const agents = useAgents();
   const invalidate = useTaskInvalidation();
-  const [title, setTitle] = useState(task.title);
-  const [description, setDescription] = useState(task.description);
-  const [execution, setExecution] = useState(task.execution);
-  const [agentId, setAgentId] = useState(task.agent_id ? String(task.agent_id) : "");
-  const [model, setModel] = useState(task.model ?? "");
-  const [priority, setPriority] = useState(String(task.priority));
-  const [sensitive, setSensitive] = useState(task.sensitive);
+  const [fields, setFields] = useState<TaskFieldValues>(() => taskFieldsOf(task));
   const update = useMutation(
     trpc.tasks.update.mutationOptions({
       onSuccess: () => {
@@ -43,59 +37,11 @@ function EditFields({ task, onDone }: { task: Task; onDone(): void }) {
   );
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    update.mutate({
-      id: task.id,
-      title,
-      description,
-      execution,
-      agent_id: agentId ? Number(agentId) : null,
-      model: model.trim() || null,
-      priority: Number(priority) || 0,
-      sensitive,
-    });
+    update.mutate({ id: task.id, ...toTaskInput(fields) });
   };
   return (
     <form className="form" onSubmit={submit}>
-      <label className="field">
-        <span>{t("create.titleField")}</span>
-        <input required value={title} onChange={(e) => setTitle(e.target.value)} />
-      </label>
-      <label className="field">
-        <span>{t("create.description")}</span>
-        <textarea rows={5} value={description} onChange={(e) => setDescription(e.target.value)} />
-      </label>
-      <div className="form-row">
-        <label className="field">
-          <span>{t("create.execution")}</span>
-          <select value={execution} onChange={(e) => setExecution(e.target.value as Task["execution"])}>
-            <option value="interactive">interactive</option>
-            <option value="manual">manual</option>
-          </select>
-        </label>
-        <label className="field">
-          <span>{t("create.agent")}</span>
-          <select value={agentId} onChange={(e) => setAgentId(e.target.value)}>
-            <option value="">{t("tasks.noAgent")}</option>
-            {(agents.data ?? []).map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.slug}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{t("create.model")}</span>
-          <input value={model} onChange={(e) => setModel(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t("create.priority")}</span>
-          <input type="number" min={-1000} max={1000} value={priority} onChange={(e) => setPriority(e.target.value)} />
-        </label>
-      </div>
-      <label className="check">
-        <input type="checkbox" checked={sensitive} onChange={(e) => setSensitive(e.target.checked)} />
-        <span>{t("create.sensitive")}</span>
-      </label>
+      <TaskFields value={fields} onChange={setFields} invalidField={update.error ? errorField(update.error) : undefined} />
       {update.error ? <ErrorBox error={update.error} /> : null}
       <div className="row">
         <button type="submit" className="btn btn-primary" disabled={update.isPending}>
