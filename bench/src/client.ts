@@ -1,23 +1,17 @@
 import type { AppRouter } from "@ops/contract";
 import { Agent, request } from "node:http";
 import { createTRPCClient, httpLink } from "@trpc/client";
+import type { inferRouterInputs } from "@trpc/server";
+
+type DispatchInputs = inferRouterInputs<AppRouter>["dispatch"];
 
 /** What a worker says to the dispatch API: the launcher's calls, nothing else. */
 export interface DispatchClient {
   kind: "rest" | "trpc";
-  next(input: { worker_id: string; agent_slugs: string[]; wait_ms?: number }): Promise<any>;
-  started(input: { id: number; worker_id: string; attempt: number; pid: number; command: string[]; log_path: string; err_log_path: string }): Promise<any>;
-  finished(input: { id: number; worker_id: string; attempt: number; exit_code: number; duration_ms: number }): Promise<any>;
-  heartbeat(input: {
-    worker_id: string;
-    hostname: string;
-    pid: number;
-    version: string;
-    agent_slugs: string[];
-    models: string[];
-    running_task_ids: number[];
-    free_slots: number;
-  }): Promise<any>;
+  next(input: DispatchInputs["next"]): Promise<any>;
+  started(input: DispatchInputs["started"]): Promise<any>;
+  finished(input: DispatchInputs["finished"]): Promise<any>;
+  heartbeat(input: DispatchInputs["heartbeat"]): Promise<any>;
   health(): Promise<any>;
 }
 

@@ -45,6 +45,9 @@ export const mutation = <I extends z.ZodType, O extends z.ZodType>(
   },
 ): ProcedureDef<"mutation", I, O> => ({ ...def, kind: "mutation" });
 
+/** A procedure's input as its handler receives it (after zod parsing). */
+export type ProcedureInput<D extends ProcedureDef> = z.output<D["input"]>;
+
 export type ContractRecord = { [key: string]: ProcedureDef | ContractRecord };
 
 /** Extra fields the API adds to every error so scripts can branch on them. */

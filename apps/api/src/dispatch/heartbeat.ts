@@ -1,20 +1,11 @@
+import type { Contract, ProcedureInput } from "@ops/contract";
 import { type Db, queryRows, workerHeartbeats } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import { audit } from "../domain/audit.ts";
 import { notFound } from "../domain/errors.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 
-export interface HeartbeatInput {
-  worker_id: string;
-  hostname: string;
-  pid: number;
-  version: string;
-  agent_slugs: string[];
-  models: string[];
-  running_task_ids: number[];
-  free_slots: number;
-  cli_versions: Record<string, string>;
-}
+export type HeartbeatInput = ProcedureInput<Contract["dispatch"]["heartbeat"]>;
 
 /**
  * Upserts the worker's row and tells it which of the tasks it runs it no

@@ -1,4 +1,4 @@
-import type { TTask } from "@ops/contract";
+import type { Contract, ProcedureInput, TTask } from "@ops/contract";
 import { type Db, type DbOrTx, tasks } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { audit } from "../domain/audit.ts";
@@ -56,7 +56,7 @@ async function refuseReport(db: DbOrTx, fence: ClaimFence): Promise<never> {
  */
 export async function reportStarted(
   db: Db,
-  input: ClaimFence & { pid: number; command: string[]; log_path: string; err_log_path: string },
+  input: ProcedureInput<Contract["dispatch"]["started"]>,
 ): Promise<TTask> {
   const output = {
     worker_id: input.worker_id,
@@ -86,14 +86,7 @@ export async function reportStarted(
 
 export async function reportFailed(
   db: Db,
-  input: ClaimFence & {
-    reason: string;
-    evidence?: string | undefined;
-    exit_code?: number | null | undefined;
-    signal?: string | null | undefined;
-    duration_ms?: number | undefined;
-    ai_minutes?: number | undefined;
-  },
+  input: ProcedureInput<Contract["dispatch"]["failed"]>,
 ): Promise<TTask> {
   const settings = await readDispatchSettings(db);
   return db.transaction(async (tx) => {
@@ -130,13 +123,7 @@ export async function reportFailed(
  */
 export async function reportFinished(
   db: Db,
-  input: ClaimFence & {
-    exit_code: number;
-    duration_ms: number;
-    log_path?: string | undefined;
-    err_log_path?: string | undefined;
-    ai_minutes?: number | undefined;
-  },
+  input: ProcedureInput<Contract["dispatch"]["finished"]>,
 ): Promise<TTask> {
   if (input.exit_code !== 0) {
     throw new OpsError("VALIDATION", "a non-zero exit is a failure: report it to /failed with the reason", "exit_code");

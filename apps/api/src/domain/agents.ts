@@ -1,4 +1,4 @@
-import type { TAgent } from "@ops/contract";
+import type { Contract, ProcedureInput, TAgent } from "@ops/contract";
 import { agents, type Db, queryRows } from "@ops/db";
 import { asc, eq, sql } from "drizzle-orm";
 import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
@@ -12,13 +12,8 @@ export async function listAgents(db: Db, principal: Principal, workspaceId = 1):
   return rows.map(toAgentDto);
 }
 
-export interface AgentFields {
-  name?: string | undefined;
-  active?: boolean | undefined;
-  launch_command?: string | null | undefined;
-  default_model?: string | null | undefined;
-  working_dir?: string | null | undefined;
-}
+/** The fields agents.create and agents.update share. */
+export type AgentFields = Omit<ProcedureInput<Contract["agents"]["update"]>, "id">;
 
 const toColumns = (f: AgentFields) => ({
   ...(f.name !== undefined ? { name: f.name } : {}),
@@ -31,7 +26,7 @@ const toColumns = (f: AgentFields) => ({
 export async function createAgent(
   db: Db,
   principal: Principal,
-  input: AgentFields & { workspace_id?: number | undefined; slug: string; name: string },
+  input: ProcedureInput<Contract["agents"]["create"]>,
   ip: string | null,
 ): Promise<TAgent> {
   const workspaceId = input.workspace_id ?? 1;
@@ -49,7 +44,7 @@ export async function createAgent(
 export async function updateAgent(
   db: Db,
   principal: Principal,
-  input: AgentFields & { id: number },
+  input: ProcedureInput<Contract["agents"]["update"]>,
   ip: string | null,
 ): Promise<TAgent> {
   return db.transaction(async (tx) => {

@@ -1,3 +1,4 @@
+import type { Contract, ProcedureInput } from "@ops/contract";
 import { type Db, type DbOrTx, queryRows, systemAlerts, tasks } from "@ops/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
@@ -41,7 +42,7 @@ const alertColumns = { alert: systemAlerts, taskTitle: tasks.title };
 export async function listAlerts(
   db: Db,
   principal: Principal,
-  input: { workspace_id?: number | undefined; status: "open" | "resolved" | "all" },
+  input: ProcedureInput<Contract["alerts"]["list"]>,
 ) {
   const workspaceId = input.workspace_id ?? 1;
   assertWorkspaceRole(principal, workspaceId, "member");

@@ -1,3 +1,4 @@
+import type { Contract, ProcedureInput } from "@ops/contract";
 import { type Db, taskComments, taskContext, timeLogs } from "@ops/db";
 import { asc, eq } from "drizzle-orm";
 import { actorName, type Principal } from "../auth/principal.ts";
@@ -8,10 +9,10 @@ import { OpsError } from "./errors.ts";
 // Context entries, comments and time logs: what people and agents attach to a task.
 
 /** Who wrote it, as a context source: agents write "ai", people "human". */
-function sourceFor(principal: Principal, requested: string | undefined) {
+function sourceFor(principal: Principal, requested: ProcedureInput<Contract["context"]["add"]>["source"]) {
   if (principal.kind === "agent") return "ai" as const;
   if (principal.kind === "user") return "human" as const;
-  return (requested as "human" | "ai" | "launcher" | "system" | undefined) ?? "ai";
+  return requested ?? "ai";
 }
 
 export async function listContext(db: Db, principal: Principal, taskId: number) {
@@ -23,7 +24,7 @@ export async function listContext(db: Db, principal: Principal, taskId: number) 
 export async function addContext(
   db: Db,
   principal: Principal,
-  input: { task_id: number; kind: string; body: string; source?: string | undefined },
+  input: ProcedureInput<Contract["context"]["add"]>,
 ) {
   await getTaskFor(db, principal, input.task_id);
   const [row] = await db
@@ -48,7 +49,7 @@ export async function listComments(db: Db, principal: Principal, taskId: number)
 export async function addComment(
   db: Db,
   principal: Principal,
-  input: { task_id: number; body: string; kind?: "user" | "ai-dispatch-log" | undefined },
+  input: ProcedureInput<Contract["comments"]["add"]>,
 ) {
   await getTaskFor(db, principal, input.task_id);
   if (input.kind === "ai-dispatch-log" && principal.kind === "user") {
@@ -70,7 +71,7 @@ export async function listTimeLogs(db: Db, principal: Principal, taskId: number)
 export async function addTimeLog(
   db: Db,
   principal: Principal,
-  input: { task_id: number; minutes: number; source?: "ai" | "human" | undefined; note?: string | null | undefined },
+  input: ProcedureInput<Contract["timeLogs"]["add"]>,
 ) {
   await getTaskFor(db, principal, input.task_id);
   const source = input.source ?? (principal.kind === "user" ? "human" : "ai");

@@ -1,4 +1,4 @@
-import type { TTask, TTaskStatus } from "@ops/contract";
+import type { Contract, ProcedureInput, TTask, TTaskStatus } from "@ops/contract";
 import { agents, type Db, type DbOrTx, type TaskRow, taskTokens, tasks } from "@ops/db";
 import { and, count, desc, eq, getTableColumns, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
@@ -36,16 +36,7 @@ export async function getTaskFor(db: DbOrTx, principal: Principal, id: number, n
   return row;
 }
 
-export interface TaskFilter {
-  workspace_id?: number | undefined;
-  status?: TTaskStatus | undefined;
-  agent_id?: number | undefined;
-  blocked?: boolean | undefined;
-  include_archived?: boolean | undefined;
-  search?: string | undefined;
-  limit: number;
-  offset: number;
-}
+export type TaskFilter = ProcedureInput<Contract["tasks"]["list"]>;
 
 export async function listTasks(db: Db, principal: Principal, filter: TaskFilter) {
   const workspaceId = filter.workspace_id ?? 1;
@@ -95,19 +86,7 @@ async function resolveAgentId(
   return agent.id;
 }
 
-export interface CreateTaskInput {
-  workspace_id?: number | undefined;
-  title: string;
-  description?: string | undefined;
-  execution?: "manual" | "interactive" | undefined;
-  agent_id?: number | null | undefined;
-  agent_slug?: string | undefined;
-  model?: string | null | undefined;
-  priority?: number | undefined;
-  sensitive?: boolean | undefined;
-  working_dir?: string | null | undefined;
-  status?: "backlog" | "next" | undefined;
-}
+export type CreateTaskInput = ProcedureInput<Contract["tasks"]["create"]>;
 
 export async function createTask(db: Db, principal: Principal, input: CreateTaskInput, ip: string | null): Promise<TTask> {
   const workspaceId = input.workspace_id ?? 1;
@@ -135,22 +114,7 @@ export async function createTask(db: Db, principal: Principal, input: CreateTask
   });
 }
 
-export interface UpdateTaskInput {
-  id: number;
-  title?: string | undefined;
-  description?: string | undefined;
-  execution?: "manual" | "interactive" | undefined;
-  agent_id?: number | null | undefined;
-  agent_slug?: string | undefined;
-  model?: string | null | undefined;
-  priority?: number | undefined;
-  sensitive?: boolean | undefined;
-  working_dir?: string | null | undefined;
-  status?: TTaskStatus | undefined;
-  blocked?: boolean | undefined;
-  blocked_reason?: string | null | undefined;
-  force?: boolean | undefined;
-}
+export type UpdateTaskInput = ProcedureInput<Contract["tasks"]["update"]>;
 
 const IN_FLIGHT: readonly TTaskStatus[] = ["dispatching", "doing"];
 
@@ -213,7 +177,7 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
 export async function changeStatus(
   db: Db,
   principal: Principal,
-  input: { id: number; status: TTaskStatus; force?: boolean | undefined },
+  input: ProcedureInput<Contract["tasks"]["setStatus"]>,
   ip: string | null,
 ): Promise<TTask> {
   const { id, status } = input;
