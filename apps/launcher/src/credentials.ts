@@ -11,7 +11,7 @@ import { accessSync, constants, statSync } from "node:fs";
 export type CredentialCheck = { kind: "env"; name: string } | { kind: "file"; path: string } | { kind: "none" };
 export type CredentialRule = CredentialCheck[];
 
-const expandHome = (p: string, home: string) => (p === "~" ? home : p.startsWith("~/") ? `${home}/${p.slice(2)}` : p);
+export const expandHome = (p: string, home: string) => (p === "~" ? home : p.startsWith("~/") ? `${home}/${p.slice(2)}` : p);
 
 export function parseCredentialRule(text: string, home: string): CredentialRule {
   const rule: CredentialRule = [];

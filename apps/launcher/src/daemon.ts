@@ -7,7 +7,7 @@ import type { LauncherConfig } from "./env.ts";
 import { type ExitRecord, type LaunchRecord, LogSetupError, logFilesFor, prepareLogs, readExitRecord, spawnDetached, tailOf } from "./launch.ts";
 import { isAlive, stopGroup } from "./processes.ts";
 import { buildPrompt } from "./prompt.ts";
-import { assessRuntime, BUILTIN_COMMANDS, findOnPath, probeVersion, type ResolvedCommand, resolveCommand } from "./runtimes.ts";
+import { assessRuntime, BUILTIN_COMMANDS, findOnPath, missingRuntimeReason, probeVersion, type ResolvedCommand, resolveCommand } from "./runtimes.ts";
 import type { LaunchState, PendingReport } from "./state.ts";
 import type { WorkerLog } from "./worker-log.ts";
 
@@ -21,7 +21,6 @@ const MAX_REPORTED_ARG = 2000;
 
 export const earlyExitReason = (code: number | null, signal: string | null) =>
   `launcher process exited early (code=${code ?? "null"}, signal=${signal ?? "null"})`;
-export const missingRuntimeReason = (cli: string) => `runtime no disponible en host: ${cli}`;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

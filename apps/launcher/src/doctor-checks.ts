@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, unlinkSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { type ApiClient, describeError, opsCodeOf } from "./api.ts";
 import type { LauncherConfig } from "./env.ts";
-import { assessRuntime, probeVersion } from "./runtimes.ts";
+import { assessRuntime, missingRuntimeReason, probeVersion } from "./runtimes.ts";
 
 export type Status = "OK" | "MISSING" | "NOT_AUTHENTICATED" | "FAIL" | "WARN";
 export interface DoctorLine {
@@ -26,7 +26,7 @@ export async function checkRuntimes(config: LauncherConfig): Promise<DoctorLine[
       continue;
     }
     if (!a.executable) {
-      lines.push({ subject: slug, status: "MISSING", detail: `${a.command.program} not found on PATH (command from ${a.command.origin}): runtime no disponible en host: ${a.command.program}` });
+      lines.push({ subject: slug, status: "MISSING", detail: `${a.command.program} not found on PATH (command from ${a.command.origin}): ${missingRuntimeReason(a.command.program)}` });
       continue;
     }
     const version = (await probeVersion(a.executable, config.agentBaseEnv)) ?? "--version did not answer";

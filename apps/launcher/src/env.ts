@@ -3,7 +3,7 @@ import { hostname, homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { parseTemplate, TemplateError, type Word } from "./argv.ts";
-import { parseCredentialRule, type CredentialRule } from "./credentials.ts";
+import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
 
 /** The four runtimes the runbook names; any other slug works through AGENT_CMD_<SLUG>. */
 export const DEFAULT_SLUGS = ["opencode", "claudecode", "codex", "hermes"] as const;
@@ -18,7 +18,6 @@ const list = (v: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const expandHome = (p: string, home: string) => (p === "~" ? home : p.startsWith("~/") ? `${home}/${p.slice(2)}` : p);
 
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 

@@ -5,6 +5,9 @@ import { parseTemplate, programOf, type Word } from "./argv.ts";
 import { builtinCredentialRule, checkCredentials, type CredentialResult } from "./credentials.ts";
 import { envKeyOf, type LauncherConfig } from "./env.ts";
 
+/** The runbook's failure signature for a CLI this host lacks, exactly. */
+export const missingRuntimeReason = (cli: string) => `runtime no disponible en host: ${cli}`;
+
 /**
  * Each CLI's real non-interactive mode (checked against `--help` of codex
  * 0.169, opencode 1.18, claude 2.1; hermes from its CLI reference). They run
@@ -103,7 +106,7 @@ export function assessRuntime(slug: string, config: LauncherConfig, launchComman
     return { slug, credentials, usable: false, problem: `no command: set ${envKeyOf("AGENT_CMD_", slug)} or the agent's launch_command in OPS` };
   }
   const executable = findOnPath(command.program, config.path);
-  if (!executable) return { slug, command, credentials, usable: false, problem: `runtime no disponible en host: ${command.program}` };
+  if (!executable) return { slug, command, credentials, usable: false, problem: missingRuntimeReason(command.program) };
   if (!credentials.ok) {
     return { slug, command, executable, credentials, usable: false, problem: `installed but not authenticated (${credentials.detail}; override with ${envKeyOf("AGENT_CREDENTIALS_", slug)})` };
   }
