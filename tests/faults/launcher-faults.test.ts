@@ -59,8 +59,18 @@ describe("launcher faults", () => {
     const quick = [await dispatchTask(rest, { title: "quick", agent_slug: "fkok" })];
     const failing = [await dispatchTask(rest, { title: "fails", agent_slug: "fkfail" })];
     for (const id of [...endWhileDown, ...readopted]) await waitForTask(rest, id, (t) => t.status === "doing", "doing");
+    await waitForTask(rest, quick[0]!, (t) => t.status === "review", "review");
+    const failed = await waitForTask(rest, failing[0]!, (t) => t.status === "waiting", "waiting");
+    expect(failed.blocked).toBe(true);
+    expect(failed.blocked_reason).toMatch(/^launcher process exited early \(code=3, signal=null\)/);
     const pids = await Promise.all(readopted.map(async (id) => (await agentRecord(d, id)).pid));
 
+    // Dispatched at the moment of the kill: each may be unclaimed, claimed but not
+    // launched (the watchdog's "claim lost"), or launched; never lost, never twice.
+    const racing = [
+      await dispatchTask(rest, { title: "racing ok", agent_slug: "fkok" }),
+      await dispatchTask(rest, { title: "racing fail", agent_slug: "fkfail" }),
+    ];
     await launcher.stop("SIGKILL");
     // While it is down, three agents finish; two keep running.
     writeFileSync(join(d.root, "go"), "");
@@ -72,10 +82,12 @@ describe("launcher faults", () => {
       const t = await waitForTask(rest, id, (x) => x.status !== "dispatching", "still held");
       expect(t.status).toBe("doing");
     }
-    for (const id of [...endWhileDown, ...quick]) await waitForTask(rest, id, (t) => t.status === "review", "review");
-    const failed = await waitForTask(rest, failing[0]!, (t) => t.status === "waiting", "waiting");
-    expect(failed.blocked).toBe(true);
-    expect(failed.blocked_reason).toMatch(/^launcher process exited early \(code=3, signal=null\)/);
+    for (const id of endWhileDown) await waitForTask(rest, id, (t) => t.status === "review", "review");
+    for (const id of racing) {
+      const t = await waitForTask(rest, id, (x) => x.status === "review" || (x.status === "waiting" && x.blocked), "settled", 40_000);
+      if (t.status === "waiting") expect(t.blocked_reason).toMatch(/^(launcher process exited early|claim lost)/);
+      expect(launches(d.logDir, id)).toBeLessThanOrEqual(1);
+    }
 
     writeFileSync(join(d.root, "go2"), "");
     for (const id of readopted) await waitForTask(rest, id, (t) => t.status === "review", "review");
@@ -84,7 +96,7 @@ describe("launcher faults", () => {
     expect(twice).toEqual([]);
     for (const id of all) expect((await rest("GET", `/tasks/${id}`)).body.claim_attempt).toBe(1);
     await launcher.stop();
-    console.log(`[fault launcher-sigkill] faults=1 tasks=${all.length} running_at_kill=${endWhileDown.length + readopted.length} re_adopted=${readopted.length} ended_while_down=${endWhileDown.length} lost=0 launched_twice=0`);
+    console.log(`[fault launcher-sigkill] faults=1 tasks=${all.length + racing.length} running_at_kill=${endWhileDown.length + readopted.length} re_adopted=${readopted.length} ended_while_down=${endWhileDown.length} lost=0 launched_twice=0`);
   });
 
   it("a launcher killed while stopping a SIGTERM-ignoring agent finishes the stop after its restart", async () => {
