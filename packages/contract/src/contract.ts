@@ -19,6 +19,7 @@ import {
   ZTask,
   ZTaskStatus,
   ZTimeLog,
+  ZWorkerId,
   ZWorkspace,
 } from "./schemas.ts";
 
@@ -28,9 +29,6 @@ const byId = z.object({ id: ZId });
 const byTaskId = z.object({ task_id: ZId });
 const workspaceId = ZId.optional();
 const text = (max: number) => z.string().max(max);
-const ZWorkerId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, {
-  error: "may contain letters, digits and . _ : @ - only",
-});
 /** The launcher's fence: the worker and claim attempt a report speaks for. */
 const claimFence = { worker_id: ZWorkerId, attempt: z.number().int().min(1) };
 const ZPath = z.string().min(1).max(4096);

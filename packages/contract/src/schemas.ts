@@ -12,6 +12,10 @@ export const TASK_STATUSES = [
 ] as const;
 export const ZTaskStatus = z.enum(TASK_STATUSES);
 export type TTaskStatus = z.infer<typeof ZTaskStatus>;
+/** Statuses a task can be dispatched (queued) from. */
+export const DISPATCHABLE_STATUSES = ["backlog", "next", "waiting", "review"] as const satisfies readonly TTaskStatus[];
+/** Statuses of a task a launcher holds: claimed, or its agent running. */
+export const IN_FLIGHT_STATUSES = ["dispatching", "doing"] as const satisfies readonly TTaskStatus[];
 
 export const ZExecution = z.enum(["manual", "interactive"]);
 export const ZRole = z.enum(["admin", "member"]);
@@ -20,9 +24,14 @@ export const ZId = z.coerce.number().int().positive().max(2_147_483_647);
 const isoDate = z.string();
 const nullableDate = isoDate.nullable();
 
+/** Agent slugs: what `SUPPORTED_AGENT_SLUGS` and `AGENT_CMD_<SLUG>` name. */
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9._:/@+*-]+$/;
+export const WORKER_ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+
 export const ZSlug = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, {
+  .regex(SLUG_PATTERN, {
     error: "must be 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit",
   });
 /** A model label or a worker filter such as `qwen*`. */
@@ -30,7 +39,10 @@ export const ZModelName = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9._:/@+*-]+$/, { error: "may contain letters, digits and . _ : / @ + * - only" });
+  .regex(MODEL_NAME_PATTERN, { error: "may contain letters, digits and . _ : / @ + * - only" });
+export const ZWorkerId = z.string().min(1).max(200).regex(WORKER_ID_PATTERN, {
+  error: "may contain letters, digits and . _ : @ - only",
+});
 
 export const ZMembership = z.object({ workspace_id: z.number(), role: ZRole });
 export const ZMe = z.object({

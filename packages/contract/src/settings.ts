@@ -29,6 +29,8 @@ const agentCaps = z.string().refine(
 export interface SettingDef {
   schema: z.ZodType<string>;
   description: string;
+  /** The value in force when the key is missing or unreadable (seeded on first start). */
+  default?: string;
   /** Secret values are stored hashed and never returned. */
   secret?: boolean;
   /** Only instance admins and the service token may change it. */
@@ -39,26 +41,32 @@ export interface SettingDef {
 export const SETTINGS = {
   dispatch_enabled: {
     schema: boolString,
+    default: "false",
     description: "Launchers receive work only while this is true.",
   },
   dispatch_stale_minutes: {
     schema: intString(1, 10080),
+    default: "20",
     description: "A task in dispatching longer than this is reconciled by the watchdog.",
   },
   dispatch_worker_stale_seconds: {
     schema: intString(10, 86400),
+    default: "90",
     description: "A worker whose last heartbeat is older than this is stale; its tasks are recovered.",
   },
   dispatch_max_concurrent: {
     schema: intString(0, 100000),
+    default: "0",
     description: "Global cap on tasks in dispatching + doing (0 = no cap).",
   },
   dispatch_agent_caps: {
     schema: agentCaps,
+    default: "{}",
     description: 'Per-agent caps on tasks in dispatching + doing, as JSON: {"codex":2}.',
   },
   dispatch_failure_alert_threshold: {
     schema: intString(1, 100),
+    default: "3",
     description: "Failures or stale recoveries of one task before its alert is raised and a triage task opened.",
   },
   service_api_token: {
@@ -70,6 +78,18 @@ export const SETTINGS = {
 } satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;
+
+/** Every non-secret setting's default, by key: what the seed writes and the parsers fall back to. */
+export const SETTING_DEFAULTS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SETTINGS as Record<string, SettingDef>).flatMap(([key, def]) =>
+    def.default === undefined ? [] : [[key, def.default]],
+  ),
+);
+
+/** A whole-number setting's default (the runbook's fallbacks: 20 min, 90 s, …). */
+export function defaultIntSetting(key: SettingKey): number {
+  return Number((SETTINGS[key] as SettingDef).default);
+}
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 export function isSettingKey(key: string): key is SettingKey {

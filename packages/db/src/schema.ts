@@ -1,3 +1,4 @@
+import { TASK_STATUSES } from "@ops/contract";
 import { sql } from "drizzle-orm";
 import {
   bigserial,
@@ -82,16 +83,7 @@ export const agents = pgTable(
   (t) => [uniqueIndex().on(t.workspaceId, t.slug)],
 );
 
-export const TASK_STATUSES = [
-  "backlog",
-  "next",
-  "queued",
-  "dispatching",
-  "doing",
-  "review",
-  "waiting",
-  "done",
-] as const;
+export { TASK_STATUSES };
 
 export const tasks = pgTable(
   "tasks",

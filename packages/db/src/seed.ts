@@ -1,3 +1,4 @@
+import { SETTING_DEFAULTS } from "@ops/contract";
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "./client.ts";
 import { agents, opsSettings, workspaces } from "./schema.ts";
@@ -10,14 +11,8 @@ export const DEFAULT_AGENTS = [
   { slug: "hermes", name: "Hermes" },
 ] as const;
 
-export const DEFAULT_SETTINGS: Record<string, string> = {
-  dispatch_enabled: "false",
-  dispatch_stale_minutes: "20",
-  dispatch_worker_stale_seconds: "90",
-  dispatch_max_concurrent: "0",
-  dispatch_agent_caps: "{}",
-  dispatch_failure_alert_threshold: "3",
-};
+/** The settings' defaults are owned by the contract; the seed writes them. */
+export const DEFAULT_SETTINGS = SETTING_DEFAULTS;
 
 /** Idempotent: safe on every start, never overwrites what an operator changed. */
 export async function seedDefaults(db: DbOrTx): Promise<void> {
