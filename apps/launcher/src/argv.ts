@@ -9,6 +9,10 @@
  * A group of words written between `[` and `]` (e.g. `[--model {model}]`) is
  * kept only when every placeholder in it has a non-empty value, so a task
  * without a model does not pass `--model ""`.
+ *
+ * `< {prompt_file}` gives the agent the prompt on its stdin instead of in its
+ * argv, where any local user could read it with `ps`. It is the only
+ * redirection: the launcher opens the file itself, no shell is involved.
  */
 
 export const PLACEHOLDERS = ["prompt", "prompt_file", "task_id", "attempt", "model", "workdir"] as const;
@@ -21,6 +25,8 @@ export interface Word {
   pieces: Piece[];
   /** Index of the optional `[...]` group the word belongs to, if any. */
   group?: number;
+  /** The word after `<`: the file the agent reads as stdin, not an argument. */
+  stdin?: true;
 }
 
 export class TemplateError extends Error {}
@@ -59,12 +65,22 @@ export function parseTemplate(template: string): Word[] {
     if (buffer) pieces.push(...piecesOf(buffer, quoted));
     buffer = "";
   };
+  // Indexes (into words) of unquoted, standalone `<` words.
+  const redirects: number[] = [];
+  let quotedWord = false;
   const endWord = () => {
     flush(false);
     if (!inWord) return;
-    words.push({ pieces: mergeText(pieces), ...(group !== undefined ? { group } : {}) });
+    const merged = mergeText(pieces);
+    const only = merged[0];
+    if (!quotedWord && merged.length === 1 && only && "text" in only && only.text === "<") {
+      if (group !== undefined) throw new TemplateError("`< {prompt_file}` cannot be inside an optional group");
+      redirects.push(words.length);
+    }
+    words.push({ pieces: merged, ...(group !== undefined ? { group } : {}) });
     pieces = [];
     inWord = false;
+    quotedWord = false;
   };
   for (let i = 0; i < template.length; i++) {
     const ch = template[i] as string;
@@ -87,6 +103,7 @@ export function parseTemplate(template: string): Word[] {
     }
     wordStartsGroup = false;
     inWord = true;
+    if (ch === "'" || ch === '"' || ch === "\\") quotedWord = true;
     if (ch === "'") {
       flush(false);
       const end = template.indexOf("'", i + 1);
@@ -116,12 +133,26 @@ export function parseTemplate(template: string): Word[] {
     throw new TemplateError("unterminated optional group: `[` without a matching `]`");
   }
   endWord();
+  markStdinRedirect(words, redirects);
   if (words.length === 0) throw new TemplateError("empty command");
   if (words[0]!.pieces.some((p) => "placeholder" in p)) {
     throw new TemplateError("the program (first word) cannot be a placeholder");
   }
   if (words[0]!.group !== undefined) throw new TemplateError("the program (first word) cannot be optional");
   return words;
+}
+
+/** Turns `<` `{prompt_file}` into one stdin word; anything else after `<` is refused. */
+function markStdinRedirect(words: Word[], redirects: number[]): void {
+  if (redirects.length > 1) throw new TemplateError("only one `< {prompt_file}` is allowed");
+  const at = redirects[0];
+  if (at === undefined) return;
+  const target = words[at + 1];
+  const only = target?.pieces[0];
+  if (!target || target.pieces.length !== 1 || !only || !("placeholder" in only) || only.placeholder !== "prompt_file") {
+    throw new TemplateError("`<` must be followed by {prompt_file}: the agent's stdin can only be its prompt file");
+  }
+  words.splice(at, 2, { pieces: target.pieces, stdin: true });
 }
 
 function mergeText(pieces: Piece[]): Piece[] {
@@ -135,7 +166,7 @@ function mergeText(pieces: Piece[]): Piece[] {
   return out.length > 0 ? out : [{ text: "" }];
 }
 
-/** Fills the placeholders: one word in, one argv element out (or none, for a dropped optional group). */
+/** Fills the placeholders: one word in, one argv element out (or none, for a dropped optional group or the stdin word). */
 export function expandTemplate(words: Word[], values: TemplateValues): string[] {
   const droppedGroups = new Set<number>();
   for (const word of words) {
@@ -143,8 +174,13 @@ export function expandTemplate(words: Word[], values: TemplateValues): string[] 
     if (word.pieces.some((p) => "placeholder" in p && values[p.placeholder] === "")) droppedGroups.add(word.group);
   }
   return words
-    .filter((w) => w.group === undefined || !droppedGroups.has(w.group))
+    .filter((w) => !w.stdin && (w.group === undefined || !droppedGroups.has(w.group)))
     .map((w) => w.pieces.map((p) => ("text" in p ? p.text : values[p.placeholder])).join(""));
+}
+
+/** Whether the template gives the agent its prompt file as stdin (`< {prompt_file}`). */
+export function readsPromptFromStdin(words: Word[]): boolean {
+  return words.some((w) => w.stdin === true);
 }
 
 /** The placeholders a template uses. */

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import type { TNextResult } from "@ops/contract";
 import { type ApiClient, describeError, isRetryable, opsCodeOf } from "./api.ts";
-import { expandTemplate, TemplateError } from "./argv.ts";
+import { expandTemplate, readsPromptFromStdin, TemplateError } from "./argv.ts";
 import type { LauncherConfig } from "./env.ts";
 import { type ExitRecord, type LaunchRecord, LogSetupError, logFilesFor, prepareLogs, readExitRecord, spawnDetached, tailOf } from "./launch.ts";
 import { isAlive, stopGroup } from "./processes.ts";
@@ -341,7 +341,7 @@ export class Launcher {
     };
     let spawned: { pid: number; procStart?: string | undefined };
     try {
-      spawned = await spawnDetached({ argv: [executable, ...argv.slice(1)], cwd: workdir, env, files }, fds);
+      spawned = await spawnDetached({ argv: [executable, ...argv.slice(1)], cwd: workdir, env, files, stdinPath: readsPromptFromStdin(command.words) ? files.promptPath : undefined }, fds);
     } catch (error) {
       return fail(`failed to start agent ${command.program}: ${(error as Error).message}`);
     }

@@ -53,7 +53,7 @@ describe("launcher configuration", () => {
     expect(resolveCommand("codex", null, c)?.origin).toBe("AGENT_CMD_CODEX");
     expect(resolveCommand("opencode", null, c)?.template).toBe(BUILTIN_COMMANDS.opencode);
     expect(resolveCommand("unknown", null, c)).toBeUndefined();
-    for (const slug of ["opencode", "claudecode", "codex", "hermes"]) expect(BUILTIN_COMMANDS[slug]).toContain("{prompt}");
+    for (const slug of ["opencode", "claudecode", "codex", "hermes"]) expect(BUILTIN_COMMANDS[slug]).toMatch(/\{prompt\}|< \{prompt_file\}/);
   });
 
   it("parses env files the way systemd's EnvironmentFile reads them", () => {
