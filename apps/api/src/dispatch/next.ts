@@ -2,20 +2,19 @@ import type { Db } from "@ops/db";
 import { claimNextTask, type ClaimOutcome, type ClaimRequest } from "./claim.ts";
 import type { DispatchWakeup } from "./wakeup.ts";
 
-// Re-check the queue at least this often while parked, in case a NOTIFY was
-// missed (listener reconnecting) or work became claimable without one (a cap
-// freed up, dispatch switched on).
-const REPOLL_MS = 1000;
-
 /**
  * POST /dispatch/next with the optional long-poll: when nothing is claimable,
  * park until a task for one of the worker's slugs is queued (LISTEN/NOTIFY) or
- * `waitMs` passes. Idle launchers cost one cheap query per second, not a spin.
+ * `waitMs` passes. Idle launchers cost one cheap query per re-poll
+ * (OPS_DISPATCH_REPOLL_MS, 1 s), not a spin.
  */
 export async function nextWithWait(
   db: Db,
   wakeup: DispatchWakeup,
-  request: ClaimRequest & { waitMs: number },
+  // repollMs: re-check the queue at least this often while parked, in case a
+  // NOTIFY was missed (listener reconnecting) or work became claimable without
+  // one (a cap freed up, dispatch switched on).
+  request: ClaimRequest & { waitMs: number; repollMs: number },
   actor: string,
   signal: AbortSignal,
 ): Promise<ClaimOutcome> {
@@ -31,7 +30,7 @@ export async function nextWithWait(
       if ("workerStale" in outcome) return { claimed: false, reason: "empty", reconciled: 0 };
       const remaining = deadline - Date.now();
       if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
-      await subscription.wait(Math.min(remaining, REPOLL_MS), signal);
+      await subscription.wait(Math.min(remaining, request.repollMs), signal);
     }
   } finally {
     subscription?.cancel();
