@@ -148,8 +148,8 @@ function markStdinRedirect(words: Word[], redirects: number[]): void {
   const at = redirects[0];
   if (at === undefined) return;
   const target = words[at + 1];
-  const only = target?.pieces[0];
-  if (!target || target.pieces.length !== 1 || !only || !("placeholder" in only) || only.placeholder !== "prompt_file") {
+  const only = target?.pieces.length === 1 ? target.pieces[0] : undefined;
+  if (!target || !only || !("placeholder" in only) || only.placeholder !== "prompt_file") {
     throw new TemplateError("`<` must be followed by {prompt_file}: the agent's stdin can only be its prompt file");
   }
   words.splice(at, 2, { pieces: target.pieces, stdin: true });
