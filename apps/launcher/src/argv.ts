@@ -60,7 +60,6 @@ export function parseTemplate(template: string): Word[] {
   let buffer = "";
   let group: number | undefined;
   let groups = 0;
-  let wordStartsGroup = false;
   const flush = (quoted: boolean) => {
     if (buffer) pieces.push(...piecesOf(buffer, quoted));
     buffer = "";
@@ -91,17 +90,14 @@ export function parseTemplate(template: string): Word[] {
     if (!inWord && ch === "[" && group === undefined) {
       // `[` opening a word starts an optional group (a quoted "[" does not).
       group = groups++;
-      wordStartsGroup = true;
       continue;
     }
     if (ch === "]" && group !== undefined && (i + 1 === template.length || /\s/.test(template[i + 1] as string))) {
       // `]` closing a word ends the group.
       endWord();
       group = undefined;
-      wordStartsGroup = false;
       continue;
     }
-    wordStartsGroup = false;
     inWord = true;
     if (ch === "'" || ch === '"' || ch === "\\") quotedWord = true;
     if (ch === "'") {
@@ -128,8 +124,7 @@ export function parseTemplate(template: string): Word[] {
       buffer += ch;
     }
   }
-  if (wordStartsGroup || group !== undefined) {
-    endWord();
+  if (group !== undefined) {
     throw new TemplateError("unterminated optional group: `[` without a matching `]`");
   }
   endWord();
@@ -162,8 +157,8 @@ function mergeText(pieces: Piece[]): Piece[] {
     if (prev && "text" in prev && "text" in piece) prev.text += piece.text;
     else out.push({ ...piece });
   }
-  // A word made only of quotes ('' or "") is an empty argument, not nothing.
-  return out.length > 0 ? out : [{ text: "" }];
+  // A word made only of quotes ('' or "") has no pieces: it expands to an empty argument.
+  return out;
 }
 
 /** Fills the placeholders: one word in, one argv element out (or none, for a dropped optional group or the stdin word). */
@@ -181,13 +176,6 @@ export function expandTemplate(words: Word[], values: TemplateValues): string[] 
 /** Whether the template gives the agent its prompt file as stdin (`< {prompt_file}`). */
 export function readsPromptFromStdin(words: Word[]): boolean {
   return words.some((w) => w.stdin === true);
-}
-
-/** The placeholders a template uses. */
-export function placeholdersOf(words: Word[]): Set<Placeholder> {
-  const used = new Set<Placeholder>();
-  for (const w of words) for (const p of w.pieces) if ("placeholder" in p) used.add(p.placeholder);
-  return used;
 }
 
 /** The program a template runs, as written (a bare name looked up on PATH, or a path). */
