@@ -4,7 +4,7 @@ import type { Agent } from "../api-types.ts";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { useAgents } from "../hooks.ts";
-import { useT } from "../i18n.tsx";
+import { useT } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 

@@ -5,7 +5,7 @@ import type { Setting } from "../api-types.ts";
 import { Confirm } from "../components/Confirm.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { formatDateTime } from "../format.ts";
-import { useI18n } from "../i18n.tsx";
+import { useI18n } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 

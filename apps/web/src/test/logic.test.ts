@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { describeError } from "../errors.ts";
 import { formatAge } from "../format.ts";
-import { translate } from "../i18n.tsx";
+import { translate } from "../i18n/index.tsx";
 import { parseMinutes } from "../pages/automations/WatchdogSection.tsx";
 import { readFilters } from "../pages/tasks/TasksPage.tsx";
 import { canActIn } from "../session.tsx";

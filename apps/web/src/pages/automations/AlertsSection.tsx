@@ -3,7 +3,7 @@ import type { Alert } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatAge, formatDateTime, secondsSince } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";

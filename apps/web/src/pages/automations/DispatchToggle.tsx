@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { Health } from "../../api-types.ts";
 import { Confirm } from "../../components/Confirm.tsx";
 import { ErrorBox } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
 

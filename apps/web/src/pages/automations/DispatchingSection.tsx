@@ -3,7 +3,7 @@ import { StatusBadge } from "../../components/Badges.tsx";
 import { Section } from "../../components/Section.tsx";
 import { Empty } from "../../components/States.tsx";
 import { formatAge } from "../../format.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 

@@ -1,6 +1,6 @@
 import type { Health } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
-import { hasMessage, useT } from "../../i18n.tsx";
+import { hasMessage, useT } from "../../i18n/index.tsx";
 import { DispatchToggle } from "./DispatchToggle.tsx";
 
 function Stat({ label, value, warn }: { label: string; value: number | string; warn?: boolean }) {

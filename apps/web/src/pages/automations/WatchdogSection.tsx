@@ -3,7 +3,7 @@ import { type FormEvent, useState } from "react";
 import type { Health } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";

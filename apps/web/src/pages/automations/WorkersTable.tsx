@@ -3,7 +3,7 @@ import { FreshBadge } from "../../components/Badges.tsx";
 import { Section } from "../../components/Section.tsx";
 import { Empty } from "../../components/States.tsx";
 import { formatAge, formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { taskPath } from "../../paths.ts";
 

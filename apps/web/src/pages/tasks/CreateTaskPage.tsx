@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorField } from "../../errors.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS, taskPath } from "../../paths.ts";
 import { Link, navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";

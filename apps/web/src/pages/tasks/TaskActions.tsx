@@ -6,7 +6,7 @@ import { Confirm } from "../../components/Confirm.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorCode } from "../../errors.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
 import { navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";

@@ -3,7 +3,7 @@ import { type FormEvent, useState } from "react";
 import type { Task } from "../../api-types.ts";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorField } from "../../errors.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { TaskFields, type TaskFieldValues, taskFieldsOf, toTaskInput } from "./TaskFields.tsx";
 import { useTaskInvalidation } from "./useTaskMutation.ts";

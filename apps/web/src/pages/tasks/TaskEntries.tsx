@@ -4,7 +4,7 @@ import type { Task } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { useTaskInvalidation } from "./useTaskMutation.ts";
 

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import type { Task } from "../../api-types.ts";
 import { useAgents } from "../../hooks.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 
 /** The task fields as the form holds them (strings while typing). */
 export interface TaskFieldValues {

@@ -5,7 +5,7 @@ import { ExplainPanel } from "../../components/ExplainPanel.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, Loading } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useTRPC } from "../../trpc.ts";

@@ -2,7 +2,7 @@ import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
 import type { Task } from "../../api-types.ts";
 import { BlockedBadge, SensitiveBadge, StatusBadge } from "../../components/Badges.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 

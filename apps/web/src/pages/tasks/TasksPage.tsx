@@ -2,7 +2,7 @@ import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
 import type { Task } from "../../api-types.ts";
 import { ErrorBox, Empty, Loading } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
 import { Link, setSearch, useLocation } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
