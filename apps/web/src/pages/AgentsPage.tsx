@@ -1,6 +1,6 @@
+import type { TAgent } from "@ops/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Agent } from "../api-types.ts";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { useAgents } from "../hooks.ts";
@@ -31,7 +31,7 @@ export function AgentsPage() {
   );
 }
 
-function AgentView({ agent }: { agent: Agent }) {
+function AgentView({ agent }: { agent: TAgent }) {
   const t = useT();
   return (
     <Section id={`agent-${agent.id}`} title={`${agent.slug} · ${agent.name}`}>
@@ -57,7 +57,7 @@ function AgentView({ agent }: { agent: Agent }) {
   );
 }
 
-function AgentForm({ agent }: { agent: Agent }) {
+function AgentForm({ agent }: { agent: TAgent }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();

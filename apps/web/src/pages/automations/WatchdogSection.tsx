@@ -1,6 +1,6 @@
+import type { THealth } from "@ops/contract";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Health } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { useT } from "../../i18n/index.tsx";
@@ -20,7 +20,7 @@ export function parseMinutes(text: string): number | undefined {
 }
 
 /** The manual watchdog: Reconciliar stale with the minutes shown, and what it reconciled. */
-export function WatchdogSection({ health }: { health: Health }) {
+export function WatchdogSection({ health }: { health: THealth }) {
   const t = useT();
   const { canAct } = useSession();
   const stale = health.dispatching.filter((r) => r.stale);

@@ -1,7 +1,6 @@
-import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import { TASK_STATUSES, type TTask, type TTaskStatus } from "@ops/contract";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Task } from "../../api-types.ts";
 import { Confirm } from "../../components/Confirm.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox } from "../../components/States.tsx";
@@ -17,7 +16,7 @@ const DISPATCHABLE: TTaskStatus[] = ["backlog", "next", "waiting", "review"];
 const CANCELLABLE: TTaskStatus[] = ["queued", "dispatching", "doing"];
 
 /** Dispatch, Human Gate approval, cancel, unblock, archive, and status changes. */
-export function TaskActions({ task }: { task: Task }) {
+export function TaskActions({ task }: { task: TTask }) {
   const t = useT();
   const trpc = useTRPC();
   const { canAct } = useSession();
@@ -99,7 +98,7 @@ export function TaskActions({ task }: { task: Task }) {
   );
 }
 
-function StatusChanger({ task }: { task: Task }) {
+function StatusChanger({ task }: { task: TTask }) {
   const t = useT();
   const trpc = useTRPC();
   const { canAct } = useSession();

@@ -1,6 +1,6 @@
+import type { TTask } from "@ops/contract";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Task } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
@@ -197,7 +197,7 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
 }
 
 /** Every blocker context entry, newest first, with the current block on top. */
-export function BlockerHistory({ task }: { task: Task }) {
+export function BlockerHistory({ task }: { task: TTask }) {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
   const entries = useQuery(trpc.context.list.queryOptions({ task_id: task.id }, { refetchInterval: ENTRIES_REFRESH_MS }));

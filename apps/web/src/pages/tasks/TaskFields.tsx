@@ -1,5 +1,5 @@
+import type { TExecution, TTask } from "@ops/contract";
 import type { ReactNode } from "react";
-import type { Task } from "../../api-types.ts";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
 
@@ -7,7 +7,7 @@ import { useT } from "../../i18n/index.tsx";
 export interface TaskFieldValues {
   title: string;
   description: string;
-  execution: Task["execution"];
+  execution: TExecution;
   agentId: string;
   model: string;
   priority: string;
@@ -26,7 +26,7 @@ export const EMPTY_TASK_FIELDS: TaskFieldValues = {
   sensitive: false,
 };
 
-export const taskFieldsOf = (task: Task): TaskFieldValues => ({
+export const taskFieldsOf = (task: TTask): TaskFieldValues => ({
   title: task.title,
   description: task.description,
   execution: task.execution,
@@ -80,7 +80,7 @@ export function TaskFields({
       <div className="form-row">
         <label className="field">
           <span>{t("create.execution")}</span>
-          <select name="execution" value={value.execution} onChange={(e) => set({ execution: e.target.value as Task["execution"] })}>
+          <select name="execution" value={value.execution} onChange={(e) => set({ execution: e.target.value as TExecution })}>
             <option value="interactive">interactive</option>
             <option value="manual">manual</option>
           </select>

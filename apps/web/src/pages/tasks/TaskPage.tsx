@@ -1,5 +1,5 @@
+import type { TTask } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
-import type { Task } from "../../api-types.ts";
 import { BlockedBadge, SensitiveBadge, StatusBadge } from "../../components/Badges.tsx";
 import { ExplainPanel } from "../../components/ExplainPanel.tsx";
 import { Section } from "../../components/Section.tsx";
@@ -74,7 +74,7 @@ export function TaskPage({ id }: { id: number }) {
   );
 }
 
-function TaskDetails({ task }: { task: Task }) {
+function TaskDetails({ task }: { task: TTask }) {
   const { t, lang } = useI18n();
   const rows: Array<[string, string]> = [
     [t("task.execution"), task.execution],
@@ -106,7 +106,7 @@ function TaskDetails({ task }: { task: Task }) {
   );
 }
 
-function DispatchOutput({ task }: { task: Task }) {
+function DispatchOutput({ task }: { task: TTask }) {
   const { t } = useI18n();
   return (
     <Section id="dispatch-output" title={t("task.dispatchOutput")}>

@@ -1,6 +1,5 @@
-import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import { TASK_STATUSES, type TTask, type TTaskStatus } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
-import type { Task } from "../../api-types.ts";
 import { ErrorBox, Empty, Loading } from "../../components/States.tsx";
 import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
@@ -89,7 +88,7 @@ export function TasksPage() {
   );
 }
 
-function TaskResults({ tasks, total, filters }: { tasks: Task[]; total: number; filters: TaskFilterValues }) {
+function TaskResults({ tasks, total, filters }: { tasks: TTask[]; total: number; filters: TaskFilterValues }) {
   const t = useT();
   const from = filters.page * PAGE;
   return (
