@@ -8,7 +8,7 @@ import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { useTaskInvalidation } from "../tasks/useTaskMutation.ts";
+import { useTaskInvalidation } from "../tasks/useTaskInvalidation.ts";
 import { DispatchingTable } from "./DispatchingSection.tsx";
 import { REFRESH_MS } from "./refresh.ts";
 

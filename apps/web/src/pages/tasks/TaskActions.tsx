@@ -10,7 +10,7 @@ import { PATHS } from "../../paths.ts";
 import { navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { useTaskInvalidation } from "./useTaskMutation.ts";
+import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 const DISPATCHABLE: TTaskStatus[] = ["backlog", "next", "waiting", "review"];
 const CANCELLABLE: TTaskStatus[] = ["queued", "dispatching", "doing"];

@@ -6,7 +6,7 @@ import { errorField } from "../../errors.ts";
 import { useT } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { TaskFields, type TaskFieldValues, taskFieldsOf, toTaskInput } from "./TaskFields.tsx";
-import { useTaskInvalidation } from "./useTaskMutation.ts";
+import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 /** Edit the task's fields (the same set the create form has). */
 export function TaskEditForm({ task }: { task: TTask }) {

@@ -6,7 +6,7 @@ import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
 import { useI18n } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { useTaskInvalidation } from "./useTaskMutation.ts";
+import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 /** Launchers, agents and the watchdog add entries while the page is open. */
 const ENTRIES_REFRESH_MS = 10_000;
