@@ -24,6 +24,11 @@ export const IN_FLIGHT_STATUSES = ["dispatching", "doing"] as const satisfies re
 /** Statuses a dispatch can be cancelled in: waiting in the queue, or in flight. */
 export const CANCELLABLE_STATUSES = ["queued", ...IN_FLIGHT_STATUSES] as const satisfies readonly TTaskStatus[];
 
+/** Whether a status belongs to one of the groups above (their narrow types refuse a plain status in `includes`). */
+export function isStatusIn(group: readonly TTaskStatus[], status: TTaskStatus): boolean {
+  return group.includes(status);
+}
+
 export const ZExecution = z.enum(["manual", "interactive"]);
 export type TExecution = z.infer<typeof ZExecution>;
 export const ZRole = z.enum(["admin", "member"]);

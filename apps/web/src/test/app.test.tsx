@@ -236,6 +236,21 @@ describe("task page", () => {
     expect(screen.queryByRole("button", { name: /Forzar/ })).toBeNull();
   });
 
+  it("offers Dispatch where the API queues from, and Cancel instead of Archive or Delete while a dispatch is live", async () => {
+    const offered = async (status: string) => {
+      renderApp("/tareas/7", { ...handlers({}), "tasks.get": () => task({ status }) });
+      await screen.findByRole("heading", { name: "Acciones" });
+      const names = ["Dispatch", "Cancelar dispatch", "Archivar", "Eliminar"].filter((name) => screen.queryByRole("button", { name }));
+      cleanup();
+      return names;
+    };
+    for (const status of ["backlog", "next", "waiting", "review"]) {
+      expect(await offered(status)).toEqual(["Dispatch", "Archivar", "Eliminar"]);
+    }
+    for (const status of ["queued", "dispatching", "doing"]) expect(await offered(status)).toEqual(["Cancelar dispatch"]);
+    expect(await offered("done")).toEqual(["Archivar", "Eliminar"]);
+  });
+
   it("says Human Gate in words when a sensitive task is dispatched, and offers admins the approval", async () => {
     renderApp("/tareas/7", {
       ...handlers({}),

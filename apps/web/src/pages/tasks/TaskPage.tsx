@@ -1,4 +1,4 @@
-import type { TTask } from "@ops/contract";
+import { isStatusIn, type TTask, type TTaskStatus } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
 import { BlockedBadge, SensitiveBadge, StatusBadge } from "../../components/Badges.tsx";
 import { ExplainPanel } from "../../components/ExplainPanel.tsx";
@@ -12,6 +12,9 @@ import { useTRPC } from "../../trpc.ts";
 import { TaskActions } from "./TaskActions.tsx";
 import { BlockerHistory, CommentsSection, ContextSection, TimeLogsSection } from "./TaskEntries.tsx";
 import { TaskEditForm } from "./TaskEditForm.tsx";
+
+/** Where the dispatch explanation is shown: a task not yet dispatched, or queued and waiting for a launcher. */
+const EXPLAINED_STATUSES: readonly TTaskStatus[] = ["backlog", "next", "queued", "waiting"];
 
 export function TaskPage({ id }: { id: number }) {
   const { t } = useI18n();
@@ -58,7 +61,7 @@ export function TaskPage({ id }: { id: number }) {
         </div>
         <div className="stack">
           <TaskActions task={data} />
-          {data.execution === "interactive" && ["backlog", "next", "queued", "waiting"].includes(data.status) ? (
+          {data.execution === "interactive" && isStatusIn(EXPLAINED_STATUSES, data.status) ? (
             <Section id="explain" title={t("task.explain")}>
               <ExplainPanel taskId={data.id} />
             </Section>
