@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { byId, isoDate, nullableDate, text, workspaceId, ZBool, ZOk, ZPath } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
-import { ZExecution, ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus } from "../schemas.ts";
+import { type TTaskStatus, ZExecution, ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus } from "../schemas.ts";
 
 /** What the launcher recorded of the last dispatch; extra keys pass through. */
 export const ZDispatchOutput = z
@@ -76,10 +76,12 @@ const ZTaskFields = z.object({
   working_dir: ZPath.nullable().optional(),
 });
 /** A new task starts in the backlog or next; the dispatch statuses are reached by dispatching it. */
+export const INITIAL_TASK_STATUSES = ["backlog", "next"] as const satisfies readonly TTaskStatus[];
+export type TInitialTaskStatus = (typeof INITIAL_TASK_STATUSES)[number];
 export const ZCreateTaskInput = z.object({
   workspace_id: workspaceId,
   ...ZTaskFields.shape,
-  status: z.enum(["backlog", "next"]).optional(),
+  status: z.enum(INITIAL_TASK_STATUSES).optional(),
 });
 export type TCreateTaskInput = z.infer<typeof ZCreateTaskInput>;
 export const ZUpdateTaskInput = z.object({

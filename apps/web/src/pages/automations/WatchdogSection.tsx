@@ -1,4 +1,4 @@
-import type { THealth } from "@ops/contract";
+import { type THealth, ZReconcileMinutes } from "@ops/contract";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Section } from "../../components/Section.tsx";
@@ -12,11 +12,11 @@ import { useTaskInvalidation } from "../tasks/useTaskInvalidation.ts";
 import { DispatchingTable } from "./DispatchingSection.tsx";
 import { REFRESH_MS } from "./refresh.ts";
 
-/** Parses the minutes field: a whole number 0–10080, as the API accepts. */
+/** Parses the minutes field: digits only, in the range dispatch.reconcileStale accepts. */
 export function parseMinutes(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text.trim())) return undefined;
-  const n = Number(text.trim());
-  return n <= 10_080 ? n : undefined;
+  const minutes = ZReconcileMinutes.safeParse(Number(text.trim()));
+  return minutes.success ? minutes.data : undefined;
 }
 
 /** The manual watchdog: Reconciliar stale with the minutes shown, and what it reconciled. */

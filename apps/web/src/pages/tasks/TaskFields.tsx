@@ -1,4 +1,4 @@
-import type { TExecution, TTask } from "@ops/contract";
+import { TASK_PRIORITY_RANGE, TASK_TITLE_MAX_LENGTH, type TExecution, type TTask } from "@ops/contract";
 import type { ReactNode } from "react";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
@@ -71,7 +71,7 @@ export function TaskFields({
     <>
       <label className="field">
         <span>{t("create.titleField")}</span>
-        <input name="title" required maxLength={500} value={value.title} onChange={(e) => set({ title: e.target.value })} aria-invalid={invalidField === "title"} />
+        <input name="title" required maxLength={TASK_TITLE_MAX_LENGTH} value={value.title} onChange={(e) => set({ title: e.target.value })} aria-invalid={invalidField === "title"} />
       </label>
       <label className="field">
         <span>{t("create.description")}</span>
@@ -104,7 +104,7 @@ export function TaskFields({
         </label>
         <label className="field">
           <span>{t("create.priority")}</span>
-          <input name="priority" type="number" min={-1000} max={1000} value={value.priority} onChange={(e) => set({ priority: e.target.value })} />
+          <input name="priority" type="number" min={TASK_PRIORITY_RANGE.min} max={TASK_PRIORITY_RANGE.max} value={value.priority} onChange={(e) => set({ priority: e.target.value })} />
         </label>
         {extra}
       </div>
