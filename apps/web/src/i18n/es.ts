@@ -1,7 +1,10 @@
+import type { OpsErrorCode } from "@ops/contract";
+
 /**
  * Labels in Spanish as the runbook writes them (Operacion, Automatizaciones,
  * Dispatching, Watchdog, Reconciliar stale…), with English available.
- * `{name}` placeholders are filled from the second argument of `t`.
+ * `{name}` placeholders are filled from the second argument of `t`. Every
+ * error code of the contract must have its sentence here (`error.<CODE>`).
  */
 export const es = {
   "app.title": "OPS Center",
@@ -249,7 +252,7 @@ export const es = {
   "error.INTERNAL": "Error interno del servidor.",
   "error.NETWORK": "No se puede contactar con OPS Center.",
   "error.generic": "Algo ha fallado.",
-};
+} satisfies Record<`error.${OpsErrorCode}`, string> & Record<string, string>;
 
 /** Every label the app shows; the Spanish catalogue is the reference the others must match. */
 export type MessageKey = keyof typeof es;
