@@ -9,7 +9,7 @@ import { isAlive, stopGroup } from "./processes.ts";
 import { buildPrompt } from "./prompt.ts";
 import { assessRuntime, BUILTIN_COMMANDS, findOnPath, missingRuntimeReason, probeVersion, type ResolvedCommand, resolveCommand } from "./runtimes.ts";
 import type { LaunchState, PendingReport } from "./state.ts";
-import type { WorkerLog } from "./worker-log.ts";
+import type { Logger, WorkerLog } from "./worker-log.ts";
 
 export const LAUNCHER_VERSION = "1.0.0";
 type Claim = Extract<TNextResult, { claimed: true }>;
@@ -50,7 +50,8 @@ export interface LauncherDeps {
 export class Launcher {
   private readonly config: LauncherConfig;
   private readonly api: ApiClient;
-  private readonly log: WorkerLog;
+  private readonly log: Logger;
+  private readonly workerLog: WorkerLog;
   private readonly state: LaunchState;
   private readonly runs = new Map<number, LaunchRecord>();
   private reports: PendingReport[] = [];
@@ -76,7 +77,8 @@ export class Launcher {
   constructor(deps: LauncherDeps) {
     this.config = deps.config;
     this.api = deps.api;
-    this.log = deps.log;
+    this.workerLog = deps.log;
+    this.log = deps.log.logger;
     this.state = deps.state;
   }
 
@@ -86,29 +88,29 @@ export class Launcher {
     for (const record of saved.launches) {
       this.runs.set(record.taskId, record);
       const alive = isAlive(record.pid, record.procStart);
-      this.log.info(alive ? "re-adopted running agent" : "agent ended while the launcher was down; reporting it", {
+      this.log.info({
         task_id: record.taskId,
         pid: record.pid,
         attempt: record.attempt,
-      });
+      }, alive ? "re-adopted running agent" : "agent ended while the launcher was down; reporting it");
     }
     this.reports = saved.reports;
     for (const record of saved.launches) if (!record.startedReported) void this.reportStarted(record);
     this.superviseTimer = setInterval(() => void this.supervise(), SUPERVISE_MS);
     await this.supervise();
-    await this.heartbeat().catch((error) => this.log.warn("heartbeat failed; retrying on the next beat", { error: describeError(error) }));
+    await this.heartbeat().catch((error) => this.log.warn({ error: describeError(error) }, "heartbeat failed; retrying on the next beat"));
     this.heartbeatTimer = setInterval(
-      () => void this.heartbeat().catch((error) => this.log.warn("heartbeat failed", { error: describeError(error) })),
+      () => void this.heartbeat().catch((error) => this.log.warn({ error: describeError(error) }, "heartbeat failed")),
       this.config.heartbeatIntervalMs,
     );
     this.claimLoopDone = this.claimLoop();
-    this.log.info("launcher started", {
+    this.log.info({
       worker_id: this.config.workerId,
       api: this.config.apiBase,
       usable: this.usable,
       max_concurrent: this.config.maxConcurrent,
       log_dir: this.config.logDir,
-    });
+    }, "launcher started");
   }
 
   /** SIGTERM: stop claiming, send a last heartbeat, leave running agents alone. */
@@ -123,17 +125,17 @@ export class Launcher {
     await this.supervise();
     // The last beat must go out even if a regular one is in flight.
     for (let i = 0; i < 300 && this.beating; i++) await sleep(50);
-    await this.heartbeat().catch((error) => this.log.warn("last heartbeat failed", { error: describeError(error) }));
+    await this.heartbeat().catch((error) => this.log.warn({ error: describeError(error) }, "last heartbeat failed"));
     this.save();
     const left = [...this.runs.values()].map((r) => ({ task_id: r.taskId, pid: r.pid }));
-    this.log.info("launcher stopped; running agents left alone and will be re-adopted on restart", { running: left });
+    this.log.info({ running: left }, "launcher stopped; running agents left alone and will be re-adopted on restart");
   }
 
   private save() {
     try {
       this.state.save({ launches: [...this.runs.values()], reports: this.reports });
     } catch (error) {
-      this.log.error("could not write the launcher state file", { path: this.state.path, error: (error as Error).message });
+      this.log.error({ path: this.state.path, error: (error as Error).message }, "could not write the launcher state file");
     }
   }
 
@@ -148,7 +150,7 @@ export class Launcher {
         const agents = await this.api.agents.list.query({}, { signal: AbortSignal.timeout(10_000) });
         this.opsLaunchCommands = Object.fromEntries(agents.filter((a) => a.active && a.launch_command).map((a) => [a.slug, a.launch_command!]));
       } catch (error) {
-        this.log.warn("could not read agents' launch commands", { error: describeError(error) });
+        this.log.warn({ error: describeError(error) }, "could not read agents' launch commands");
       }
     }
     const usable: string[] = [];
@@ -169,7 +171,7 @@ export class Launcher {
     const key = JSON.stringify([usable, problems]);
     if (key !== this.lastUsableKey) {
       this.lastUsableKey = key;
-      this.log.info("usable runtimes", { usable, not_usable: problems, versions });
+      this.log.info({ usable, not_usable: problems, versions }, "usable runtimes");
     }
   }
 
@@ -217,10 +219,10 @@ export class Launcher {
     );
     if (!this.warnedStale && result.worker_stale_seconds * 1000 < this.config.heartbeatIntervalMs * 3) {
       this.warnedStale = true;
-      this.log.warn("heartbeat interval is too close to dispatch_worker_stale_seconds; lower OPS_HEARTBEAT_INTERVAL_MS", {
+      this.log.warn({
         interval_ms: this.config.heartbeatIntervalMs,
         worker_stale_seconds: result.worker_stale_seconds,
-      });
+      }, "heartbeat interval is too close to dispatch_worker_stale_seconds; lower OPS_HEARTBEAT_INTERVAL_MS");
     }
     for (const taskId of result.stop_task_ids) void this.stopRun(taskId);
   }
@@ -266,7 +268,7 @@ export class Launcher {
         else if (Date.now() - asked < 500) await sleep(1000, this.abort.signal);
       } catch (error) {
         if (this.shuttingDown) break;
-        this.log.warn("dispatch/next failed; backing off", { error: describeError(error), retry_ms: backoff });
+        this.log.warn({ error: describeError(error), retry_ms: backoff }, "dispatch/next failed; backing off");
         await sleep(backoff, this.abort.signal);
         backoff = Math.min(backoff * 2, 30_000);
       }
@@ -280,7 +282,7 @@ export class Launcher {
     try {
       await this.launch(claim);
     } catch (error) {
-      this.log.error("launch crashed", { task_id: claim.task.id, error: (error as Error).stack ?? String(error) });
+      this.log.error({ task_id: claim.task.id, error: (error as Error).stack ?? String(error) }, "launch crashed");
       if (!this.runs.has(claim.task.id)) {
         this.queueReport("failed", claim.task.id, claim.attempt, { reason: `launcher error: ${(error as Error).message}`.slice(0, 2000), duration_ms: 0 });
       }
@@ -290,8 +292,9 @@ export class Launcher {
   /** Starts one claimed task; every way it can fail ends in a failure report. */
   async launch(claim: Claim): Promise<void> {
     const { task, agent, attempt } = claim;
+    this.workerLog.hide(claim.task_token);
     const fail = (reason: string, evidence?: string) => {
-      this.log.error("launch failed", { task_id: task.id, attempt, reason });
+      this.log.error({ task_id: task.id, attempt, reason }, "launch failed");
       this.queueReport("failed", task.id, attempt, { reason, ...(evidence ? { evidence: evidence.slice(0, 20_000) } : {}), duration_ms: 0 });
     };
     let command: ResolvedCommand | undefined;
@@ -357,7 +360,7 @@ export class Launcher {
     };
     this.runs.set(task.id, record);
     this.save();
-    this.log.info("agent started", { task_id: task.id, attempt, slug: agent.slug, pid: spawned.pid, command: command.origin, log: files.logPath });
+    this.log.info({ task_id: task.id, attempt, slug: agent.slug, pid: spawned.pid, command: command.origin, log: files.logPath }, "agent started");
     await this.reportStarted(record);
   }
 
@@ -390,12 +393,12 @@ export class Launcher {
       } catch (error) {
         if (opsCodeOf(error) === "STALE_CLAIM") {
           // Cancelled or recovered between claim and start: the run is not ours to keep.
-          this.log.warn("task no longer held at start; stopping the agent", { task_id: record.taskId, error: describeError(error) });
+          this.log.warn({ task_id: record.taskId, error: describeError(error) }, "task no longer held at start; stopping the agent");
           await this.stopRun(record.taskId, "task no longer held by this worker at start");
           return;
         }
         if (!isRetryable(error)) {
-          this.log.error("started report refused", { task_id: record.taskId, error: describeError(error) });
+          this.log.error({ task_id: record.taskId, error: describeError(error) }, "started report refused");
           return;
         }
         if (this.shuttingDown) return; // sent again by the next start (startedReported is saved)
@@ -416,7 +419,7 @@ export class Launcher {
     try {
       record.stopReason ??= knownReason ?? (await this.whyStop(taskId));
       this.save();
-      this.log.info("stopping agent", { task_id: taskId, pid: record.pid, reason: record.stopReason });
+      this.log.info({ task_id: taskId, pid: record.pid, reason: record.stopReason }, "stopping agent");
       const signal = await stopGroup(record.pid, this.config.stopGraceMs);
       record.stoppedWith = signal ?? "none";
       this.save();
@@ -481,7 +484,7 @@ export class Launcher {
       return;
     }
     if (exit.code === 0) {
-      this.log.info("agent finished", { task_id: record.taskId, duration_ms: durationMs });
+      this.log.info({ task_id: record.taskId, duration_ms: durationMs }, "agent finished");
       this.queueReport("finished", record.taskId, record.attempt, { ...base, exit_code: 0, ...logs });
       return;
     }
@@ -514,19 +517,19 @@ export class Launcher {
           } else {
             await this.api.dispatch.failed.mutate({ ...fence, ...(report.payload as { reason: string }) }, { signal: AbortSignal.timeout(15_000) });
           }
-          this.log.info(`reported ${report.kind}`, { task_id: report.taskId, attempt: report.attempt, ...(report.kind === "failed" ? { reason: report.payload.reason } : {}) });
+          this.log.info({ task_id: report.taskId, attempt: report.attempt, ...(report.kind === "failed" ? { reason: report.payload.reason } : {}) }, `reported ${report.kind}`);
           this.reports = this.reports.filter((r) => r !== report);
         } catch (error) {
           if (opsCodeOf(error) === "STALE_CLAIM") {
-            this.log.warn(`${report.kind} report refused: someone else owns the task now`, { task_id: report.taskId, error: describeError(error) });
+            this.log.warn({ task_id: report.taskId, error: describeError(error) }, `${report.kind} report refused: someone else owns the task now`);
             this.reports = this.reports.filter((r) => r !== report);
           } else if (!isRetryable(error)) {
-            this.log.error(`${report.kind} report refused`, { task_id: report.taskId, error: describeError(error), payload: report.payload });
+            this.log.error({ task_id: report.taskId, error: describeError(error), payload: report.payload }, `${report.kind} report refused`);
             this.reports = this.reports.filter((r) => r !== report);
           } else {
             report.tries++;
             report.nextAt = Date.now() + Math.min(MAX_REPORT_BACKOFF_MS, 1000 * 2 ** Math.min(report.tries, 5));
-            this.log.warn(`${report.kind} report failed; will retry`, { task_id: report.taskId, error: describeError(error) });
+            this.log.warn({ task_id: report.taskId, error: describeError(error) }, `${report.kind} report failed; will retry`);
           }
         }
         this.save();
