@@ -4,6 +4,7 @@ import type { RouterFromContract } from "./procedure.ts";
 export * from "./contract.ts";
 export * from "./errors.ts";
 export * from "./procedure.ts";
+export * from "./redaction.ts";
 export * from "./routers/agents.ts";
 export * from "./routers/alerts.ts";
 export * from "./routers/audit.ts";
