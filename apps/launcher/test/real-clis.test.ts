@@ -113,8 +113,25 @@ beforeAll(async () => {
   await launcher.waitForOutput(/"usable":\["codex","claudecode","opencode"\]/, 30_000);
 }, 180_000);
 
+/**
+ * The launcher leaves running agents alone when it stops (it re-adopts them on
+ * restart); a CLI still waiting on the model after a failed test must not
+ * outlive the suite. Their wrappers lead process groups and name this run's log folder.
+ */
+function killLeftoverAgents() {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(`${dirs.logDir}/`)) process.kill(-Number(entry), "SIGKILL");
+    } catch {
+      // not a group leader, or already gone
+    }
+  }
+}
+
 afterAll(async () => {
   await launcher?.stop();
+  killLeftoverAgents();
   await api?.stop();
   await model?.close();
   await db?.drop();
