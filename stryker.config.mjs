@@ -11,6 +11,8 @@ export default {
     "apps/api/src/dispatch/model-match.ts",
     "apps/api/src/auth/crypto.ts",
     "apps/launcher/src/argv.ts",
+    "apps/launcher/src/launch-plan.ts",
+    "apps/launcher/src/outcome.ts",
   ],
   coverageAnalysis: "perTest",
   concurrency: 2,

@@ -16,6 +16,10 @@ export default defineConfig({
       "apps/launcher/test/argv.test.ts",
       "apps/launcher/test/argv-stdin.test.ts",
       "apps/launcher/test/argv-rules.test.ts",
+      "apps/launcher/test/launch-plan-rules.test.ts",
+      "apps/launcher/test/outcome-edges.test.ts",
+      "apps/launcher/src/launch-plan.test.ts",
+      "apps/launcher/src/outcome.test.ts",
     ],
   },
 });
