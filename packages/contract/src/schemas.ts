@@ -262,3 +262,9 @@ export const ZNextResult = z.discriminatedUnion("claimed", [
   }),
 ]);
 export type TNextResult = z.infer<typeof ZNextResult>;
+
+// Types and helpers the API and the SPA share instead of local copies (issue 10).
+export type TProblem = z.infer<typeof ZProblem>;
+export type TSetting = z.infer<typeof ZSetting>;
+export type THealth = z.infer<typeof ZHealth>;
+export const isInFlight = (status: TTaskStatus): boolean => (IN_FLIGHT_STATUSES as readonly TTaskStatus[]).includes(status);

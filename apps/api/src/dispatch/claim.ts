@@ -1,12 +1,12 @@
 import type { TNextResult } from "@ops/contract";
-import { agents, type Db, type DbOrTx, queryRows, taskContext, tasks } from "@ops/db";
+import { agents, type Db, type DbOrTx, jsonValue, queryPrepared, queryRows, rowMapper, taskContext, tasks } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
 import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../domain/settings.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { modelFilterSql } from "./model-match.ts";
-import { jsonValue, queryPrepared, rowMapper } from "./rows.ts";
-import { runWatchdogPass, staleCriteria } from "./watchdog.ts";
+import { runWatchdogPass } from "../watchdog/reconcile.ts";
+import { staleCriteria } from "../watchdog/stale.ts";
 
 export interface ClaimRequest {
   workerId: string;

@@ -1,7 +1,9 @@
+import type { TProblem } from "@ops/contract";
 import { type Db, queryRows, workerHeartbeats } from "@ops/db";
 import { asc, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
-import { GENERATED_DEFAULTS_KEY, readDispatchSettings, readSetting } from "../domain/settings.ts";
+import { generatedCredentials } from "../auth/bootstrap.ts";
+import { readDispatchSettings } from "../domain/settings.ts";
 
 // Counts are instance-wide (dispatch is one switch); task titles are shown
 // only for workspaces the caller belongs to.
@@ -9,11 +11,6 @@ function visibleWorkspaces(principal: Principal) {
   if (principal.kind !== "user" || principal.isInstanceAdmin) return sql`true`;
   const ids = [...principal.roles.keys()].map(Number);
   return ids.length ? sql.raw(`t.workspace_id in (${ids.join(",")})`) : sql`false`;
-}
-
-export interface Problem {
-  code: string;
-  message: string;
 }
 
 export type WorkerView = Awaited<ReturnType<typeof listWorkers>>[number];
@@ -83,7 +80,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
 
   const fresh = workers.filter((w) => w.fresh);
   const covered = new Set(fresh.flatMap((w) => w.agent_slugs));
-  const problems: Problem[] = [];
+  const problems: TProblem[] = [];
   const staleDispatching = Number(counts?.stale_dispatching ?? 0);
   if (settings.dispatchEnabled && fresh.length === 0) {
     problems.push({
@@ -106,7 +103,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
       });
     }
   }
-  const generated = (await readSetting(db, GENERATED_DEFAULTS_KEY))?.split(",").filter(Boolean) ?? [];
+  const generated = await generatedCredentials(db);
   if (generated.length > 0) {
     problems.push({
       code: "DEFAULT_CREDENTIALS",

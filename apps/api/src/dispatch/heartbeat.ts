@@ -1,8 +1,8 @@
 import type { Contract, ProcedureInput } from "@ops/contract";
 import { type Db, queryRows, workerHeartbeats } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
-import { audit } from "../domain/audit.ts";
-import { notFound } from "../domain/errors.ts";
+import { audit } from "../audit.ts";
+import { notFound } from "../errors.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 
 export type HeartbeatInput = ProcedureInput<Contract["dispatch"]["heartbeat"]>;

@@ -1,13 +1,12 @@
 import type { Contract, ProcedureInput, TTask } from "@ops/contract";
-import { type Db, type DbOrTx, tasks } from "@ops/db";
+import { type Db, type DbOrTx, queryPrepared, rowMapper, tasks } from "@ops/db";
 import { sql } from "drizzle-orm";
-import { audit } from "../domain/audit.ts";
-import { notFound, OpsError } from "../domain/errors.ts";
+import { audit } from "../audit.ts";
+import { blockAfterFailure, minutesOf } from "../domain/dispatch-failure.ts";
+import { notFound, OpsError } from "../errors.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
-import { findTask, loadTask, type TaskWithAgent } from "../domain/tasks.ts";
-import { blockAfterFailure, minutesOf } from "./failure.ts";
-import { queryPrepared, rowMapper } from "./rows.ts";
+import { findTask, loadTask, type TaskWithAgent } from "../domain/task-rows.ts";
 
 export interface ClaimFence {
   id: number;

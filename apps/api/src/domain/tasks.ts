@@ -1,40 +1,12 @@
-import type { Contract, ProcedureInput, TTask, TTaskStatus } from "@ops/contract";
-import { agents, type Db, type DbOrTx, type TaskRow, taskTokens, tasks } from "@ops/db";
-import { and, count, desc, eq, getTableColumns, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
+import { type Contract, isInFlight, type ProcedureInput, type TTask } from "@ops/contract";
+import { agents, type Db, type DbOrTx, tasks } from "@ops/db";
+import { and, count, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
-import { assertDoneAllowed } from "../dispatch/done-guard.ts";
-import { queueTask } from "../dispatch/queue.ts";
-import { audit } from "./audit.ts";
-import { invalid, notFound, OpsError } from "./errors.ts";
+import { audit } from "../audit.ts";
+import { invalid, OpsError } from "../errors.ts";
 import { toTaskDto } from "./serialize.ts";
-
-export const taskColumns = { ...getTableColumns(tasks), agentSlug: agents.slug };
-
-export type TaskWithAgent = TaskRow & { agentSlug: string | null };
-
-export async function findTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent | undefined> {
-  const q = db.select(taskColumns).from(tasks).leftJoin(agents, eq(agents.id, tasks.agentId)).where(eq(tasks.id, id));
-  const [row] = lock ? await q.for("update", { of: tasks }) : await q;
-  return row;
-}
-
-export async function loadTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent> {
-  const row = await findTask(db, id, lock);
-  if (!row) throw notFound(`task ${id}`);
-  return row;
-}
-
-/** Loads a task the caller may see (404 rather than 403 across workspaces). */
-export async function getTaskFor(db: DbOrTx, principal: Principal, id: number, needed: "member" | "admin" = "member") {
-  const row = await loadTask(db, id);
-  try {
-    assertTaskAccess(principal, row, needed);
-  } catch (error) {
-    if (error instanceof OpsError && error.code === "NOT_FOUND") throw notFound(`task ${id}`);
-    throw error;
-  }
-  return row;
-}
+import { getTaskFor, loadTask, taskColumns } from "./task-rows.ts";
+import { changeStatus } from "./task-status.ts";
 
 export type TaskFilter = ProcedureInput<Contract["tasks"]["list"]>;
 
@@ -116,8 +88,6 @@ export async function createTask(db: Db, principal: Principal, input: CreateTask
 
 export type UpdateTaskInput = ProcedureInput<Contract["tasks"]["update"]>;
 
-const IN_FLIGHT: readonly TTaskStatus[] = ["dispatching", "doing"];
-
 /**
  * Field changes and status moves. A status move goes through the same rules as
  * PATCH /tasks/:id/status, so the AI done guard cannot be side-stepped.
@@ -145,7 +115,7 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
       set.approvedBy = null;
     }
     if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
-      if (IN_FLIGHT.includes(task.status)) {
+      if (isInFlight(task.status)) {
         throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
       }
       set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
@@ -174,66 +144,11 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
   return toTaskDto(await loadTask(db, id));
 }
 
-export async function changeStatus(
-  db: Db,
-  principal: Principal,
-  input: ProcedureInput<Contract["tasks"]["setStatus"]>,
-  ip: string | null,
-): Promise<TTask> {
-  const { id, status } = input;
-  const force = input.force === true;
-  if (force && principal.kind !== "service" && !(principal.kind === "user" && isAdminOf(principal))) {
-    throw new OpsError("FORBIDDEN", "force=true is for admins and the service token only");
-  }
-  if (status === "queued") return queueTask(db, principal, id, ip);
-  if (status === "dispatching" || status === "doing") {
-    throw new OpsError("BAD_STATUS", `only a launcher moves tasks to ${status}; dispatch the task instead`);
-  }
-  if (principal.kind === "agent" && status !== "review") {
-    throw new OpsError("FORBIDDEN", "an agent token may only move its task to review");
-  }
-  return db.transaction(async (tx) => {
-    const task = await loadTask(tx, id, true);
-    assertTaskAccess(principal, task, force ? "admin" : "member");
-    if (status === "done" && task.status !== "done") {
-      const forced = await assertDoneAllowed(tx, task, force);
-      if (forced) {
-        await audit(tx, { actor: actorName(principal), action: "task.done_forced", targetType: "task", targetId: id, ip });
-      }
-    }
-    const leavingFlight = IN_FLIGHT.includes(task.status) && !IN_FLIGHT.includes(status);
-    await tx
-      .update(tasks)
-      .set({
-        status,
-        updatedAt: new Date(),
-        ...(status === "done" || status === "review" ? { finishedAt: task.finishedAt ?? new Date() } : {}),
-        // A task taken out of flight by hand loses its claim: late launcher reports are refused.
-        ...(leavingFlight ? { claimedBy: null, claimedAt: null } : {}),
-      })
-      .where(eq(tasks.id, id));
-    if (leavingFlight) await revokeTaskTokens(tx, id);
-    await audit(tx, {
-      actor: actorName(principal),
-      action: "task.status_changed",
-      targetType: "task",
-      targetId: id,
-      details: { from: task.status, to: status, ...(force ? { force: true } : {}) },
-      ip,
-    });
-    return toTaskDto(await loadTask(tx, id));
-  });
-}
-
-function isAdminOf(principal: Extract<Principal, { kind: "user" }>): boolean {
-  return principal.isInstanceAdmin || [...principal.roles.values()].includes("admin");
-}
-
 export async function archiveTask(db: Db, principal: Principal, id: number, ip: string | null): Promise<TTask> {
   return db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
     assertTaskAccess(principal, task, "member");
-    if (IN_FLIGHT.includes(task.status)) {
+    if (isInFlight(task.status)) {
       throw new OpsError("BAD_STATUS", `task ${id} is ${task.status}; cancel it before archiving`);
     }
     await tx.update(tasks).set({ archivedAt: sql`coalesce(${tasks.archivedAt}, now())`, updatedAt: new Date() }).where(eq(tasks.id, id));
@@ -256,11 +171,4 @@ export async function deleteTask(db: Db, principal: Principal, id: number, ip: s
       ip,
     });
   });
-}
-
-export async function revokeTaskTokens(db: DbOrTx, taskId: number): Promise<void> {
-  await db
-    .update(taskTokens)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(taskTokens.taskId, taskId), isNull(taskTokens.revokedAt)));
 }

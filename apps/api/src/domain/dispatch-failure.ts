@@ -1,7 +1,7 @@
 import { type DbOrTx, taskContext, tasks, timeLogs } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
-import { raiseTaskAlert, type AlertKind } from "../domain/alerts.ts";
-import { revokeTaskTokens, type TaskWithAgent } from "../domain/tasks.ts";
+import { type AlertKind, raiseTaskAlert } from "./alerts.ts";
+import { revokeTaskTokens, type TaskWithAgent } from "./task-rows.ts";
 
 export interface FailureReport {
   reason: string;

@@ -1,9 +1,10 @@
 import { type Db, queryRows } from "@ops/db";
-import { type SQL, sql } from "drizzle-orm";
-import { audit } from "../domain/audit.ts";
+import { sql } from "drizzle-orm";
+import { audit } from "../audit.ts";
+import { blockAfterFailure } from "../domain/dispatch-failure.ts";
 import { type DispatchSettings, readDispatchSettings } from "../domain/settings.ts";
-import { loadTask } from "../domain/tasks.ts";
-import { blockAfterFailure } from "./failure.ts";
+import { loadTask } from "../domain/task-rows.ts";
+import { staleCriteria } from "./stale.ts";
 
 export interface WatchdogOptions {
   staleMinutes: number;
@@ -14,22 +15,6 @@ export interface WatchdogOptions {
   ip?: string | null;
   /** Only these tasks (a targeted manual pass). */
   taskIds?: readonly number[] | undefined;
-}
-
-/**
- * Which in-flight tasks are stale: dispatching longer than the stale minutes
- * (runbook 3.1); held by a worker whose heartbeat is older than the worker
- * stale threshold (a crashed host should not hold work for 20 minutes); or
- * held by a live worker that keeps heartbeating without listing the task as
- * running — a claim whose answer never reached it (the API died mid-request).
- */
-export function staleCriteria(staleMinutes: number | SQL, workerStaleSeconds: number | SQL): SQL {
-  const grace = sql`make_interval(secs => ${workerStaleSeconds})`;
-  return sql`t.status in ('dispatching', 'doing') and (
-      (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${staleMinutes}))
-      or (w.worker_id is not null and w.last_seen_at < now() - ${grace})
-      or (w.worker_id is null and t.claimed_at < now() - ${grace})
-      or (w.worker_id is not null and w.last_seen_at > t.claimed_at + ${grace} and not (t.id = any(w.running_task_ids))))`;
 }
 
 function staleReason(row: { by_minutes: boolean; worker_lost: boolean }, task: { status: string }, worker: string, options: WatchdogOptions) {
