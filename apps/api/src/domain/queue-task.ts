@@ -14,10 +14,14 @@ const taskRow = rowMapper(tasks);
 const dispatchable: ReadonlySet<string> = new Set(DISPATCHABLE_STATUSES);
 
 /**
- * The queue's rules, in the order an operator would check them. Throws the
- * refusal; answers "held" when only the Human Gate stands in the way.
+ * The queue's rules, in the order an operator would check them. Reads only:
+ * throws the refusal, answers "held" when only the Human Gate stands in the
+ * way, or the agent the task will be queued for.
  */
-async function checkQueueable(tx: DbOrTx, task: TaskWithAgent): Promise<AgentRow | "held"> {
+export async function checkQueueable(
+  tx: DbOrTx,
+  task: Pick<TaskWithAgent, "id" | "archivedAt" | "execution" | "status" | "agentId" | "sensitive" | "approvedAt" | "blocked" | "blockedReason">,
+): Promise<AgentRow | "held"> {
   const id = task.id;
   if (task.archivedAt) throw new OpsError("BAD_STATUS", `task ${id} is archived`);
   if (task.execution !== "interactive") {
@@ -37,28 +41,22 @@ async function checkQueueable(tx: DbOrTx, task: TaskWithAgent): Promise<AgentRow
 }
 
 /**
- * Queues a task the caller holds locked, or holds it at the Human Gate
- * ("held", the mark written in this transaction).
+ * Moves a task that passed `checkQueueable` to queued. One statement: the move,
+ * its audit entry and the NOTIFY (delivered on commit: wakes launchers
+ * long-polling on any API instance), returning the task as this call left it —
+ * read before commit, since a parked worker may claim it as soon as the
+ * notification is out. (Measured with `pnpm bench` pickup: four round trips
+ * before, one now.)
  */
-export async function queueLockedTask(tx: DbOrTx, principal: Principal, task: TaskWithAgent, ip: string | null): Promise<TTask | "held"> {
-  const agent = await checkQueueable(tx, task);
-  if (agent === "held") {
-    await holdAtHumanGate(tx, principal, task, ip);
-    return "held";
-  }
-  // One statement: the move to queued, its audit entry and the NOTIFY
-  // (delivered on commit: wakes launchers long-polling on any API instance),
-  // returning the task as this call left it — read before commit, since a
-  // parked worker may claim it as soon as the notification is out.
-  // (Measured with `pnpm bench` pickup: four round trips before, one now.)
+export async function moveToQueue(tx: DbOrTx, principal: Principal, taskId: number, agent: AgentRow, ip: string | null): Promise<TTask> {
   const [row] = await queryRows<Record<string, unknown>>(
     tx,
     sql`with upd as (
           update tasks set status = 'queued', queued_at = now(), cancel_requested_at = null, updated_at = now()
-          where id = ${task.id} returning tasks.*
+          where id = ${taskId} returning tasks.*
         ), entry as (
           insert into audit_log (actor, action, target_type, target_id, details, ip)
-          values (${actorName(principal)}, 'dispatch.queued', 'task', ${String(task.id)}, '{}'::jsonb, ${ip})
+          values (${actorName(principal)}, 'dispatch.queued', 'task', ${String(taskId)}, '{}'::jsonb, ${ip})
         ), wake as (
           select pg_notify(${QUEUE_CHANNEL}, ${agent.slug})
         )
@@ -76,7 +74,10 @@ export async function queueTask(db: Db, principal: Principal, id: number, ip: st
   const outcome = await db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
     assertTaskAccess(principal, task, "member");
-    return queueLockedTask(tx, principal, task, ip);
+    const agent = await checkQueueable(tx, task);
+    if (agent !== "held") return moveToQueue(tx, principal, id, agent, ip);
+    await holdAtHumanGate(tx, principal, task, ip);
+    return "held";
   });
   if (outcome === "held") throw humanGateRefusal();
   return outcome;

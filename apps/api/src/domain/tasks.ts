@@ -5,8 +5,10 @@ import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from
 import { audit } from "../audit.ts";
 import { invalid, OpsError } from "../errors.ts";
 import { toTaskDto } from "./serialize.ts";
-import { getTaskFor, loadTask, taskColumns } from "./task-rows.ts";
-import { changeStatus } from "./task-status.ts";
+import { awaitsApproval, holdAtHumanGate, humanGateRefusal } from "./human-gate.ts";
+import { checkQueueable, moveToQueue } from "./queue-task.ts";
+import { loadTask, type TaskWithAgent, taskColumns } from "./task-rows.ts";
+import { assertMayRequestStatus, moveLockedTask } from "./task-status.ts";
 
 export type TaskFilter = ProcedureInput<Contract["tasks"]["list"]>;
 
@@ -87,44 +89,64 @@ export async function createTask(db: Db, principal: Principal, input: CreateTask
 }
 
 export type UpdateTaskInput = ProcedureInput<Contract["tasks"]["update"]>;
+type TaskFields = Omit<UpdateTaskInput, "id" | "status" | "force">;
+type TaskEdits = Partial<typeof tasks.$inferInsert>;
+
+/** The column changes a PATCH asks for, checked against the task as stored (locked). */
+async function editsFor(tx: DbOrTx, task: TaskWithAgent, fields: TaskFields): Promise<TaskEdits> {
+  const set: TaskEdits = {};
+  if (fields.title !== undefined) set.title = fields.title;
+  if (fields.description !== undefined) set.description = fields.description;
+  if (fields.execution !== undefined) set.execution = fields.execution;
+  if (fields.model !== undefined) set.model = fields.model;
+  if (fields.priority !== undefined) set.priority = fields.priority;
+  if (fields.working_dir !== undefined) set.workingDir = fields.working_dir;
+  if (fields.sensitive !== undefined && fields.sensitive !== task.sensitive) {
+    set.sensitive = fields.sensitive;
+    // Re-marking a task sensitive needs a fresh approval.
+    set.approvedAt = null;
+    set.approvedBy = null;
+  }
+  if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
+    if (isInFlight(task.status)) {
+      throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
+    }
+    set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
+  }
+  if (fields.blocked !== undefined) {
+    set.blocked = fields.blocked;
+    set.blockedReason = fields.blocked ? (fields.blocked_reason ?? task.blockedReason ?? "blocked by operator") : null;
+  } else if (fields.blocked_reason !== undefined) {
+    set.blockedReason = fields.blocked_reason;
+  }
+  return set;
+}
 
 /**
- * Field changes and status moves. A status move goes through the same rules as
- * PATCH /tasks/:id/status, so the AI done guard cannot be side-stepped.
+ * PATCH /tasks/:id: field changes and a status move, in one transaction. The
+ * move goes through the same rules as PATCH /tasks/:id/status (the AI done
+ * guard, the queue and its Human Gate) applied to the edited task, and a
+ * refused move leaves the fields as they were. Only the Human Gate's mark on a
+ * task that already awaited approval stays, as it does for POST /dispatch.
  */
 export async function updateTask(db: Db, principal: Principal, input: UpdateTaskInput, ip: string | null): Promise<TTask> {
-  const { id, status, force, ...fields } = input;
-  if (principal.kind === "agent") {
-    const allowed = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
-    if (allowed.length > 0) throw new OpsError("FORBIDDEN", "an agent token may only change its task's status");
+  const { id, status, ...rest } = input;
+  const { force: forceFlag, ...fields } = rest;
+  const force = forceFlag === true;
+  if (principal.kind === "agent" && Object.values(fields).some((v) => v !== undefined)) {
+    throw new OpsError("FORBIDDEN", "an agent token may only change its task's status");
   }
-  const changed = await db.transaction(async (tx) => {
+  if (status !== undefined) assertMayRequestStatus(principal, status, force);
+  const outcome = await db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
-    assertTaskAccess(principal, task, "member");
-    const set: Partial<typeof tasks.$inferInsert> = {};
-    if (fields.title !== undefined) set.title = fields.title;
-    if (fields.description !== undefined) set.description = fields.description;
-    if (fields.execution !== undefined) set.execution = fields.execution;
-    if (fields.model !== undefined) set.model = fields.model;
-    if (fields.priority !== undefined) set.priority = fields.priority;
-    if (fields.working_dir !== undefined) set.workingDir = fields.working_dir;
-    if (fields.sensitive !== undefined && fields.sensitive !== task.sensitive) {
-      set.sensitive = fields.sensitive;
-      // Re-marking a task sensitive needs a fresh approval.
-      set.approvedAt = null;
-      set.approvedBy = null;
-    }
-    if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
-      if (isInFlight(task.status)) {
-        throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
-      }
-      set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
-    }
-    if (fields.blocked !== undefined) {
-      set.blocked = fields.blocked;
-      set.blockedReason = fields.blocked ? (fields.blocked_reason ?? task.blockedReason ?? "blocked by operator") : null;
-    } else if (fields.blocked_reason !== undefined) {
-      set.blockedReason = fields.blocked_reason;
+    assertTaskAccess(principal, task, force && status !== undefined && status !== "queued" ? "admin" : "member");
+    const set = await editsFor(tx, task, fields);
+    const edited: TaskWithAgent = { ...task, ...(set as Partial<TaskWithAgent>) };
+    // The queue's rules only read: decided before anything is written.
+    const queueFor = status === "queued" ? await checkQueueable(tx, edited) : undefined;
+    if (queueFor === "held") {
+      if (awaitsApproval(task)) await holdAtHumanGate(tx, principal, task, ip);
+      return "held" as const;
     }
     if (Object.keys(set).length > 0) {
       await tx.update(tasks).set({ ...set, updatedAt: new Date() }).where(eq(tasks.id, id));
@@ -137,11 +159,12 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
         ip,
       });
     }
-    return Object.keys(set).length > 0;
+    if (queueFor) return moveToQueue(tx, principal, id, queueFor, ip);
+    if (status !== undefined) return moveLockedTask(tx, principal, edited, status, force, ip);
+    return toTaskDto(Object.keys(set).length > 0 ? await loadTask(tx, id) : task);
   });
-  if (status !== undefined) return changeStatus(db, principal, { id, status, force }, ip);
-  if (!changed) return toTaskDto(await getTaskFor(db, principal, id));
-  return toTaskDto(await loadTask(db, id));
+  if (outcome === "held") throw humanGateRefusal();
+  return outcome;
 }
 
 export async function archiveTask(db: Db, principal: Principal, id: number, ip: string | null): Promise<TTask> {
