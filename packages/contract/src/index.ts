@@ -6,6 +6,7 @@ export * from "./errors.ts";
 export * from "./procedure.ts";
 export * from "./schemas.ts";
 export * from "./settings.ts";
+export * from "./stale.ts";
 
 /** The tRPC router type every client builds itself from. */
 export type AppRouter = RouterFromContract<typeof contract>;

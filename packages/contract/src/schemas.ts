@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZStaleReason } from "./stale.ts";
 
 export const TASK_STATUSES = [
   "backlog",
@@ -225,6 +226,8 @@ export const ZHealth = z.object({
       claimed_at: nullableDate,
       age_seconds: z.number(),
       stale: z.boolean(),
+      /** Why the watchdog would take it back (null when it is not stale). */
+      stale_reason: ZStaleReason.nullable(),
     }),
   ),
   open_alerts: z.number(),

@@ -1,4 +1,4 @@
-import type { TNextResult } from "@ops/contract";
+import { defaultIntSetting, type SettingKey, type TNextResult } from "@ops/contract";
 import { agents, type Db, type DbOrTx, jsonValue, queryPrepared, queryRows, rowMapper, taskContext, tasks } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
@@ -6,7 +6,7 @@ import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { modelFilterSql } from "./model-match.ts";
 import { runWatchdogPass } from "../watchdog/reconcile.ts";
-import { staleCriteria } from "../watchdog/stale.ts";
+import { staleCriteria, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
 
 export interface ClaimRequest {
   workerId: string;
@@ -49,12 +49,12 @@ async function claimStatement(
   const gate = sql`(coalesce(cfg.settings->>'dispatch_enabled', 'false') = 'true'
       and coalesce(cfg.settings->>'dispatch_max_concurrent', '0') in ('0', '')
       and coalesce(cfg.settings->>'dispatch_agent_caps', '{}') in ('{}', ''))`;
-  const stale = staleCriteria(intSetting("dispatch_stale_minutes", 20), intSetting("dispatch_worker_stale_seconds", 90));
+  const stale = staleCriteria({ staleMinutes: intSetting("dispatch_stale_minutes"), workerStaleSeconds: intSetting("dispatch_worker_stale_seconds") });
   // A parked long-poll of a worker whose heartbeat went stale must not claim
   // (its sender may be frozen); checked here rather than in a query of its own.
   const workerStale = freshWorkerOnly
     ? sql`exists (select 1 from worker_heartbeats w where w.worker_id = ${request.workerId}
-          and w.last_seen_at < now() - make_interval(secs => ${intSetting("dispatch_worker_stale_seconds", 90)}))`
+          and w.last_seen_at < now() - make_interval(secs => ${intSetting("dispatch_worker_stale_seconds")}))`
     : sql`false`;
   const [row] = await queryPrepared<Record<string, unknown>>(
     db,
@@ -85,7 +85,7 @@ async function claimStatement(
           select ${hashToken(token)}, claimed.id, claimed.claim_attempt from claimed
         )
         select ${preflight ? sql`(select settings from cfg) as settings, (select ${gate} from cfg) as gate_open, ${workerStale} as worker_stale,
-               exists (select 1 from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by where ${stale}) as stale,` : sql``}
+               exists (select 1 from ${TASKS_WITH_WORKER} where ${stale}) as stale,` : sql``}
                (select row_to_json(x) from (
                   select claimed.*, a.slug as agent_slug, row_to_json(a) as agent_row,
                          (select coalesce(json_agg(c order by c.id), '[]'::json) from task_context c where c.task_id = claimed.id) as context_rows
@@ -148,9 +148,9 @@ const hasCaps = (settings: DispatchSettings) =>
 
 export type ClaimOutcome = Claimed | { claimed: false; reason: "dispatch_disabled" | "empty" | "capacity"; reconciled: number };
 
-/** An integer setting in SQL with the same fallback as `Number(v) || fallback`. */
-const intSetting = (key: string, fallback: number) =>
-  sql`coalesce(nullif((select case when value ~ '^[0-9]{1,9}$' then value::int end from ops_settings where key = ${key}), 0), ${fallback}::int)`;
+/** A whole-number setting read in SQL, with parseDispatchSettings' fallback: the contract's default for a missing, zero or unreadable value. */
+const intSetting = (key: SettingKey) =>
+  sql`coalesce(nullif((select case when value ~ '^[0-9]{1,9}$' then value::int end from ops_settings where key = ${key}), 0), ${defaultIntSetting(key)}::int)`;
 
 /**
  * POST /dispatch/next without the wait: reconcile stale work (runbook 3.1) and

@@ -1,10 +1,11 @@
+import type { TStaleReason } from "@ops/contract";
 import { type Db, queryRows } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { audit } from "../audit.ts";
 import { blockAfterFailure } from "../domain/dispatch-failure.ts";
 import { type DispatchSettings, readDispatchSettings } from "../domain/settings.ts";
 import { loadTask } from "../domain/task-rows.ts";
-import { staleCriteria } from "./stale.ts";
+import { staleCriteria, staleMessage, staleReasonSql, TASKS_WITH_WORKER } from "./stale.ts";
 
 export interface WatchdogOptions {
   staleMinutes: number;
@@ -17,14 +18,6 @@ export interface WatchdogOptions {
   taskIds?: readonly number[] | undefined;
 }
 
-function staleReason(row: { by_minutes: boolean; worker_lost: boolean }, task: { status: string }, worker: string, options: WatchdogOptions) {
-  if (row.by_minutes) return `stale dispatch: in dispatching for more than ${options.staleMinutes} min (worker ${worker})`;
-  if (row.worker_lost) {
-    return `worker ${worker} lost: no heartbeat for more than ${options.workerStaleSeconds}s while the task was ${task.status}`;
-  }
-  return `claim lost: worker ${worker} is alive but has not reported the task running for ${options.workerStaleSeconds}s after claiming it`;
-}
-
 /**
  * The stale watchdog pass. Safe to run on several API instances at once: each
  * stale task is locked (SKIP LOCKED) and re-checked under the lock, so it is
@@ -32,30 +25,23 @@ function staleReason(row: { by_minutes: boolean; worker_lost: boolean }, task: {
  */
 export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions): Promise<number[]> {
   const only = options.taskIds?.length ? sql.raw(` and t.id in (${options.taskIds.map(Number).join(",")})`) : sql``;
-  const criteria = sql`${staleCriteria(options.staleMinutes, options.workerStaleSeconds)}${only}`;
+  const criteria = sql`${staleCriteria(options)}${only}`;
   // Cheap read first: the common answer is "nothing stale", without a transaction.
-  const candidates = await queryRows<{ id: number }>(
-    db,
-    sql`select t.id from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by
-        where ${criteria} limit 500`,
-  );
+  const candidates = await queryRows<{ id: number }>(db, sql`select t.id from ${TASKS_WITH_WORKER} where ${criteria} limit 500`);
   if (candidates.length === 0) return [];
   const ids = candidates.map((c) => c.id);
   return db.transaction(async (tx) => {
-    const locked = await queryRows<{ id: number; by_minutes: boolean; worker_lost: boolean; claimed_by: string | null }>(
+    const locked = await queryRows<{ id: number; reason: TStaleReason; claimed_by: string | null }>(
       tx,
-      sql`select t.id, (t.status = 'dispatching' and t.claimed_at < now() - make_interval(mins => ${options.staleMinutes})) as by_minutes,
-                 (w.worker_id is null or w.last_seen_at < now() - make_interval(secs => ${options.workerStaleSeconds})) as worker_lost,
-                 t.claimed_by
-          from tasks t left join worker_heartbeats w on w.worker_id = t.claimed_by
+      sql`select t.id, ${staleReasonSql(options)} as reason, t.claimed_by
+          from ${TASKS_WITH_WORKER}
           where t.id in ${sql.raw(`(${ids.map(Number).join(",")})`)} and ${criteria}
           order by t.id
           for update of t skip locked`,
     );
     for (const row of locked) {
       const task = await loadTask(tx, row.id);
-      const worker = row.claimed_by ?? "unknown";
-      const reason = staleReason(row, task, worker, options);
+      const reason = staleMessage(row.reason, { status: task.status, worker: row.claimed_by ?? "unknown" }, options);
       await blockAfterFailure(tx, task, {
         reason,
         evidence: `Reconciled by the stale watchdog (${options.manual ? `manual, by ${options.actor}` : "automatic"}). Claimed at ${task.claimedAt?.toISOString() ?? "?"}, attempt ${task.claimAttempt}.`,
