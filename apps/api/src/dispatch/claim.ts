@@ -9,12 +9,12 @@ import {
   queryRows,
   rowMapper,
   taskContext,
-  tasks,
 } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../domain/settings.ts";
+import { taskFromRaw } from "../domain/task-rows.ts";
 import { staleCriteria, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
 import { modelFilterSql } from "./model-match.ts";
 
@@ -44,7 +44,6 @@ export interface ClaimAttempt {
 // atomic across connections and API instances. Without caps, no lock is taken.
 const CAPS_LOCK_KEY = 0x0d15a7c4;
 
-const taskRow = rowMapper(tasks);
 const agentRow = rowMapper(agents);
 const contextRow = rowMapper(taskContext);
 
@@ -127,7 +126,7 @@ async function claimStatement(
 
 function toClaimed(raw: Record<string, unknown> | null, token: string): Claimed | undefined {
   if (!raw) return undefined;
-  const task = { ...taskRow(raw), agentSlug: raw.agent_slug as string };
+  const task = taskFromRaw(raw);
   return {
     claimed: true,
     task: toTaskDto(task),

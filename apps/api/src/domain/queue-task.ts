@@ -1,16 +1,15 @@
 import { DISPATCHABLE_STATUSES, type TTask } from "@ops/contract";
-import { type AgentRow, agents, type Db, type DbOrTx, queryRows, rowMapper, tasks } from "@ops/db";
+import { type AgentRow, agents, type Db, type DbOrTx, queryRows } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, type Principal } from "../auth/principal.ts";
 import { OpsError } from "../errors.ts";
 import { awaitsApproval, holdAtHumanGate, humanGateRefusal } from "./human-gate.ts";
 import { toTaskDto } from "./serialize.ts";
-import { loadTask, type TaskWithAgent } from "./task-rows.ts";
+import { loadTask, type TaskWithAgent, taskFromRaw } from "./task-rows.ts";
 
 /** NOTIFY channel of a queued task (payload: its agent's slug); dispatch/wakeup.ts listens. */
 export const QUEUE_CHANNEL = "ops_dispatch_queued";
 
-const taskRow = rowMapper(tasks);
 const dispatchable: ReadonlySet<string> = new Set(DISPATCHABLE_STATUSES);
 
 /**
@@ -62,7 +61,7 @@ export async function moveToQueue(tx: DbOrTx, principal: Principal, taskId: numb
         )
         select upd.*, (select count(*) from wake) as notified from upd`,
   );
-  return toTaskDto({ ...taskRow(row!), agentSlug: agent.slug });
+  return toTaskDto({ ...taskFromRaw(row!), agentSlug: agent.slug });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { agents, type DbOrTx, type TaskRow, taskTokens, tasks } from "@ops/db";
+import { agents, type DbOrTx, rowMapper, type TaskRow, taskTokens, tasks } from "@ops/db";
 import { and, eq, getTableColumns, isNull } from "drizzle-orm";
 import { assertTaskAccess, type Principal } from "../auth/principal.ts";
 import { notFound, OpsError } from "../errors.ts";
@@ -9,6 +9,14 @@ import { notFound, OpsError } from "../errors.ts";
 export const taskColumns = { ...getTableColumns(tasks), agentSlug: agents.slug };
 
 export type TaskWithAgent = TaskRow & { agentSlug: string | null };
+
+const taskRow = rowMapper(tasks);
+
+/** A raw `tasks.*` row with `agent_slug` (a RETURNING or a `row_to_json`), as the builder would read it. */
+export const taskFromRaw = (raw: Record<string, unknown>): TaskWithAgent => ({
+  ...taskRow(raw),
+  agentSlug: (raw.agent_slug as string | null | undefined) ?? null,
+});
 
 export async function findTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent | undefined> {
   const q = db.select(taskColumns).from(tasks).leftJoin(agents, eq(agents.id, tasks.agentId)).where(eq(tasks.id, id));

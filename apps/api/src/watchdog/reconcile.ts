@@ -4,7 +4,6 @@ import { sql } from "drizzle-orm";
 import { audit } from "../audit.ts";
 import { blockAfterFailure } from "../domain/dispatch-failure.ts";
 import { type DispatchSettings, readDispatchSettings } from "../domain/settings.ts";
-import { loadTask } from "../domain/task-rows.ts";
 import { staleCriteria, staleMessage, staleReasonSql, TASKS_WITH_WORKER } from "./stale.ts";
 
 export interface WatchdogOptions {
@@ -31,20 +30,27 @@ export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions)
   if (candidates.length === 0) return [];
   const ids = candidates.map((c) => c.id);
   return db.transaction(async (tx) => {
-    const locked = await queryRows<{ id: number; reason: TStaleReason; claimed_by: string | null }>(
+    const locked = await queryRows<{
+      id: number;
+      reason: TStaleReason;
+      status: string;
+      claimed_by: string | null;
+      claimed_at: Date | string | null;
+      claim_attempt: number;
+    }>(
       tx,
-      sql`select t.id, ${staleReasonSql(options)} as reason, t.claimed_by
+      sql`select t.id, ${staleReasonSql(options)} as reason, t.status, t.claimed_by, t.claimed_at, t.claim_attempt
           from ${TASKS_WITH_WORKER}
           where t.id in ${sql.raw(`(${ids.map(Number).join(",")})`)} and ${criteria}
           order by t.id
           for update of t skip locked`,
     );
     for (const row of locked) {
-      const task = await loadTask(tx, row.id);
-      const reason = staleMessage(row.reason, { status: task.status, worker: row.claimed_by ?? "unknown" }, options);
-      await blockAfterFailure(tx, task, {
+      const reason = staleMessage(row.reason, { status: row.status, worker: row.claimed_by ?? "unknown" }, options);
+      const claimedAt = row.claimed_at === null ? "?" : new Date(row.claimed_at).toISOString();
+      await blockAfterFailure(tx, sql`tasks.id = ${row.id}`, {
         reason,
-        evidence: `Reconciled by the stale watchdog (${options.manual ? `manual, by ${options.actor}` : "automatic"}). Claimed at ${task.claimedAt?.toISOString() ?? "?"}, attempt ${task.claimAttempt}.`,
+        evidence: `Reconciled by the stale watchdog (${options.manual ? `manual, by ${options.actor}` : "automatic"}). Claimed at ${claimedAt}, attempt ${row.claim_attempt}.`,
         source: "system",
         alertKind: "dispatch_stale",
         failureAlertThreshold: options.failureAlertThreshold,
@@ -54,11 +60,11 @@ export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions)
         action: "dispatch.reconciled_stale",
         targetType: "task",
         targetId: row.id,
-        details: { reason, manual: options.manual, worker_id: row.claimed_by, attempt: task.claimAttempt },
+        details: { reason, manual: options.manual, worker_id: row.claimed_by, attempt: Number(row.claim_attempt) },
         ip: options.ip ?? null,
       });
     }
-    return locked.map((r) => r.id);
+    return locked.map((r) => Number(r.id));
   });
 }
 
