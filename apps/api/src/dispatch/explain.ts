@@ -1,4 +1,4 @@
-import { isInFlight, type TProblem } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, isStatusIn, type TProblem } from "@ops/contract";
 import { agents, type Db, queryRows } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
@@ -20,7 +20,7 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
 
   if (task.archivedAt) add("ARCHIVED", "the task is archived");
   if (task.status !== "queued") {
-    add("NOT_QUEUED", isInFlight(task.status)
+    add("NOT_QUEUED", isStatusIn(IN_FLIGHT_STATUSES, task.status)
       ? `the task is already ${task.status} on ${task.claimedBy ?? "a worker"}`
       : `the task is ${task.status}, not queued; dispatch it first`);
   }

@@ -1,4 +1,4 @@
-import type { Contract, ProcedureInput, TTaskStatus } from "@ops/contract";
+import type { TClaimFence, TTaskStatus } from "@ops/contract";
 import { type DbOrTx, literalList } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { findTask } from "../domain/task-rows.ts";
@@ -9,11 +9,8 @@ import { notFound, OpsError } from "../errors.ts";
 // and the task is in flight, re-checked under the row lock, in the statement
 // that changes the task. A report that matched nothing is refused here.
 
-/** The worker and claim attempt a report speaks for. */
-export type ClaimFence = Pick<ProcedureInput<Contract["dispatch"]["started"]>, "id" | "worker_id" | "attempt">;
-
 /** The WHERE of a report's UPDATE of `tasks`. */
-export function fenceSql(fence: ClaimFence, statuses: readonly TTaskStatus[]): SQL {
+export function fenceSql(fence: TClaimFence, statuses: readonly TTaskStatus[]): SQL {
   return sql`tasks.id = ${fence.id} and tasks.claimed_by = ${fence.worker_id} and tasks.claim_attempt = ${fence.attempt}
     and tasks.status in ${literalList(statuses)}`;
 }
@@ -23,7 +20,7 @@ export function fenceSql(fence: ClaimFence, statuses: readonly TTaskStatus[]): S
  * STALE_CLAIM otherwise (the watchdog, a cancel or another worker got there
  * first). Nothing was changed.
  */
-export async function refuseReport(db: DbOrTx, fence: ClaimFence): Promise<never> {
+export async function refuseReport(db: DbOrTx, fence: TClaimFence): Promise<never> {
   const task = await findTask(db, fence.id);
   if (!task) throw notFound(`task ${fence.id}`);
   throw new OpsError(

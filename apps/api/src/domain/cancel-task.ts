@@ -1,4 +1,4 @@
-import { isInFlight, type TTask } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, isStatusIn, type TTask } from "@ops/contract";
 import { type Db, tasks } from "@ops/db";
 import { eq } from "drizzle-orm";
 import { actorName, assertTaskAccess, type Principal } from "../auth/principal.ts";
@@ -22,7 +22,7 @@ export async function cancelTask(db: Db, principal: Principal, id: number, ip: s
         .update(tasks)
         .set({ status: "waiting", blocked: true, blockedReason: reason, updatedAt: new Date() })
         .where(eq(tasks.id, id));
-    } else if (isInFlight(task.status)) {
+    } else if (isStatusIn(IN_FLIGHT_STATUSES, task.status)) {
       await tx.update(tasks).set({ cancelRequestedAt: new Date(), updatedAt: new Date() }).where(eq(tasks.id, id));
       await revokeTaskTokens(tx, id);
     } else {

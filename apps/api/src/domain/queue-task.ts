@@ -1,4 +1,4 @@
-import { DISPATCHABLE_STATUSES, type TTask } from "@ops/contract";
+import { DISPATCHABLE_STATUSES, isStatusIn, type TTask } from "@ops/contract";
 import { type AgentRow, agents, type Db, type DbOrTx, queryRows } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, type Principal } from "../auth/principal.ts";
@@ -10,7 +10,6 @@ import { loadTask, type TaskWithAgent, taskFromRaw } from "./task-rows.ts";
 /** NOTIFY channel of a queued task (payload: its agent's slug); dispatch/wakeup.ts listens. */
 export const QUEUE_CHANNEL = "ops_dispatch_queued";
 
-const dispatchable: ReadonlySet<string> = new Set(DISPATCHABLE_STATUSES);
 
 /**
  * The queue's rules, in the order an operator would check them. Reads only:
@@ -26,7 +25,7 @@ export async function checkQueueable(
   if (task.execution !== "interactive") {
     throw new OpsError("NOT_INTERACTIVE", `task ${id} is manual; only execution=interactive tasks are dispatched`);
   }
-  if (!dispatchable.has(task.status)) {
+  if (!isStatusIn(DISPATCHABLE_STATUSES, task.status)) {
     throw new OpsError("BAD_STATUS", `task ${id} is ${task.status}; only ${DISPATCHABLE_STATUSES.join(", ").replace(/, (?=[^,]*$)/, " or ")} tasks can be dispatched`);
   }
   if (task.agentId === null) throw new OpsError("NO_AGENT", `task ${id} has no agent; set agent_id first`);

@@ -1,4 +1,4 @@
-import { type Contract, isInFlight, type ProcedureInput, type TTask, type TTaskStatus } from "@ops/contract";
+import { type Contract, IN_FLIGHT_STATUSES, isStatusIn, type ProcedureInput, type TTask, type TTaskStatus } from "@ops/contract";
 import { type Db, type DbOrTx, tasks } from "@ops/db";
 import { eq } from "drizzle-orm";
 import { actorName, assertTaskAccess, isAdminCaller, type Principal } from "../auth/principal.ts";
@@ -17,7 +17,7 @@ export function assertMayRequestStatus(principal: Principal, status: TTaskStatus
     throw new OpsError("FORBIDDEN", "force=true is for admins and the service token only");
   }
   if (status === "queued") return;
-  if (isInFlight(status)) {
+  if (isStatusIn(IN_FLIGHT_STATUSES, status)) {
     throw new OpsError("BAD_STATUS", `only a launcher moves tasks to ${status}; dispatch the task instead`);
   }
   if (principal.kind === "agent" && status !== "review") {
@@ -44,7 +44,7 @@ export async function moveLockedTask(
       await audit(tx, { actor: actorName(principal), action: "task.done_forced", targetType: "task", targetId: task.id, ip });
     }
   }
-  const leavingFlight = isInFlight(task.status) && !isInFlight(status);
+  const leavingFlight = isStatusIn(IN_FLIGHT_STATUSES, task.status) && !isStatusIn(IN_FLIGHT_STATUSES, status);
   await tx
     .update(tasks)
     .set({

@@ -1,4 +1,4 @@
-import { type Contract, isInFlight, type ProcedureInput, type TTask } from "@ops/contract";
+import { type Contract, IN_FLIGHT_STATUSES, isStatusIn, type ProcedureInput, type TTask } from "@ops/contract";
 import { agents, type Db, type DbOrTx, tasks } from "@ops/db";
 import { and, count, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
@@ -108,7 +108,7 @@ async function editsFor(tx: DbOrTx, task: TaskWithAgent, fields: TaskFields): Pr
     set.approvedBy = null;
   }
   if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
-    if (isInFlight(task.status)) {
+    if (isStatusIn(IN_FLIGHT_STATUSES, task.status)) {
       throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
     }
     set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
@@ -171,7 +171,7 @@ export async function archiveTask(db: Db, principal: Principal, id: number, ip: 
   return db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
     assertTaskAccess(principal, task, "member");
-    if (isInFlight(task.status)) {
+    if (isStatusIn(IN_FLIGHT_STATUSES, task.status)) {
       throw new OpsError("BAD_STATUS", `task ${id} is ${task.status}; cancel it before archiving`);
     }
     await tx.update(tasks).set({ archivedAt: sql`coalesce(${tasks.archivedAt}, now())`, updatedAt: new Date() }).where(eq(tasks.id, id));

@@ -1,7 +1,7 @@
 import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
 import { useEffect, useState } from "react";
 import { useAgents } from "../../hooks.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import type { TaskFilterValues } from "./TasksPage.tsx";
 
 export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onChange(next: TaskFilterValues): void }) {

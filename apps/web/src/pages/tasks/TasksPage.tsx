@@ -1,8 +1,7 @@
-import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import { TASK_STATUSES, type TTask, type TTaskStatus } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
-import type { Task } from "../../api-types.ts";
 import { ErrorBox, Empty, Loading } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
 import { Link, setSearch, useLocation } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
@@ -89,7 +88,7 @@ export function TasksPage() {
   );
 }
 
-function TaskResults({ tasks, total, filters }: { tasks: Task[]; total: number; filters: TaskFilterValues }) {
+function TaskResults({ tasks, total, filters }: { tasks: TTask[]; total: number; filters: TaskFilterValues }) {
   const t = useT();
   const from = filters.page * PAGE;
   return (
