@@ -1,6 +1,7 @@
 import type { AppRouter } from "@ops/contract";
 import { createDb, type Db, type OpsDatabase, seedDefaults } from "@ops/db";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { testLogFile } from "../../../tests/support/log-dir.ts";
 import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
 import { ServiceTokenVerifier } from "../src/auth/authenticate.ts";
@@ -65,6 +66,32 @@ export async function startInProcessApi(): Promise<InProcessApi> {
       await database.close();
       await fresh.drop();
     },
+  };
+}
+
+/**
+ * The in-process API for this test file: started before its tests, closed
+ * after them. `service` is the caller as the service token.
+ */
+export function useInProcessApi(setup?: (service: Caller) => Promise<void>) {
+  let api: InProcessApi | undefined;
+  const started = () => {
+    if (!api) throw new Error("the in-process API starts in beforeAll");
+    return api;
+  };
+  beforeAll(async () => {
+    api = await startInProcessApi();
+    await setup?.(api.as(AS.service));
+  });
+  afterAll(async () => api?.close());
+  return {
+    get db() {
+      return started().db;
+    },
+    get service() {
+      return started().as(AS.service);
+    },
+    as: (principal: Principal) => started().as(principal),
   };
 }
 

@@ -1,33 +1,27 @@
 import { queryRows } from "@ops/db";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AS, type Caller, type InProcessApi, startInProcessApi } from "../../test/in-process.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useInProcessApi } from "../../test/in-process.ts";
 import { claimNextTask } from "./claim.ts";
 
 // The claim only claims; dispatch/next reconciles stale work before it
 // selects (runbook 3.1), and claims under caps after that.
 
-let api: InProcessApi;
-let service: Caller;
+const api = useInProcessApi();
 let seq = 0;
 
-beforeAll(async () => {
-  api = await startInProcessApi();
-  service = api.as(AS.service);
-});
-afterAll(async () => api?.close());
 beforeEach(async () => {
   await exec("update tasks set status = 'done', claimed_by = null where status in ('queued', 'dispatching', 'doing')");
   for (const [key, value] of Object.entries({ dispatch_enabled: "true", dispatch_max_concurrent: "0" })) {
-    await service.settings.put({ key, value });
+    await api.service.settings.put({ key, value });
   }
 });
 
 const exec = (text: string) => queryRows(api.db, sql.raw(text));
 
 async function queued(): Promise<number> {
-  const task = await service.tasks.create({ title: `task ${++seq}`, execution: "interactive", agent_slug: "codex" });
-  return (await service.tasks.dispatch({ id: task.id })).id;
+  const task = await api.service.tasks.create({ title: `task ${++seq}`, execution: "interactive", agent_slug: "codex" });
+  return (await api.service.tasks.dispatch({ id: task.id })).id;
 }
 /** A task a silent worker claimed 25 minutes ago: stale by the minutes and by the worker. */
 async function staleClaim(): Promise<number> {
@@ -44,12 +38,12 @@ describe("the claim", () => {
     const next = await queued();
     const attempt = await claimNextTask(api.db, request("w-1"), { freshWorkerOnly: false });
     expect(attempt).toMatchObject({ enabled: true, capped: false, staleWork: true, claimed: { task: { id: next } } });
-    expect((await service.tasks.get({ id: stale })).status).toBe("dispatching");
+    expect((await api.service.tasks.get({ id: stale })).status).toBe("dispatching");
   });
 
   it("claims nothing while dispatch is off, and says so", async () => {
     await queued();
-    await service.settings.put({ key: "dispatch_enabled", value: "false" });
+    await api.service.settings.put({ key: "dispatch_enabled", value: "false" });
     const attempt = await claimNextTask(api.db, request("w-1"), { freshWorkerOnly: false });
     expect(attempt).toMatchObject({ enabled: false, claimed: undefined });
   });
@@ -58,14 +52,14 @@ describe("the claim", () => {
 describe("dispatch/next", () => {
   it("reconciles stale work before selecting, and answers how much", async () => {
     const stale = await staleClaim();
-    expect(await service.dispatch.next({ worker_id: "w-1", agent_slugs: ["codex"] })).toEqual({ claimed: false, reason: "empty", reconciled: 1 });
-    expect(await service.tasks.get({ id: stale })).toMatchObject({ status: "waiting", blocked: true, claimed_by: null });
+    expect(await api.service.dispatch.next({ worker_id: "w-1", agent_slugs: ["codex"] })).toEqual({ claimed: false, reason: "empty", reconciled: 1 });
+    expect(await api.service.tasks.get({ id: stale })).toMatchObject({ status: "waiting", blocked: true, claimed_by: null });
   });
 
   it("claims under a cap the reconciled task held", async () => {
-    await service.settings.put({ key: "dispatch_max_concurrent", value: "1" });
+    await api.service.settings.put({ key: "dispatch_max_concurrent", value: "1" });
     await staleClaim();
     const next = await queued();
-    expect(await service.dispatch.next({ worker_id: "w-1", agent_slugs: ["codex"] })).toMatchObject({ claimed: true, task: { id: next } });
+    expect(await api.service.dispatch.next({ worker_id: "w-1", agent_slugs: ["codex"] })).toMatchObject({ claimed: true, task: { id: next } });
   });
 });

@@ -1,45 +1,39 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AS, type Caller, type InProcessApi, opsCodeOf, startInProcessApi } from "../../test/in-process.ts";
+import { describe, expect, it } from "vitest";
+import { opsCodeOf, useInProcessApi } from "../../test/in-process.ts";
 
 // Launcher reports, fenced by the claim: the three reports refuse the same
 // way a claim the worker no longer holds, and change nothing when they do.
 
-let api: InProcessApi;
-let service: Caller;
-let seq = 0;
-
-beforeAll(async () => {
-  api = await startInProcessApi();
-  service = api.as(AS.service);
+const api = useInProcessApi(async (service) => {
   await service.settings.put({ key: "dispatch_enabled", value: "true" });
 });
-afterAll(async () => api?.close());
+let seq = 0;
 
 async function claimed(worker: string) {
-  const task = await service.tasks.create({ title: `task ${++seq}`, execution: "interactive", agent_slug: "hermes" });
-  await service.tasks.dispatch({ id: task.id });
-  const claim = await service.dispatch.next({ worker_id: worker, agent_slugs: ["hermes"] });
+  const task = await api.service.tasks.create({ title: `task ${++seq}`, execution: "interactive", agent_slug: "hermes" });
+  await api.service.tasks.dispatch({ id: task.id });
+  const claim = await api.service.dispatch.next({ worker_id: worker, agent_slugs: ["hermes"] });
   if (!claim.claimed || claim.task.id !== task.id) throw new Error(`expected to claim task ${task.id}`);
   return { id: task.id, attempt: claim.attempt };
 }
 
 const reports = {
   started: (id: number, worker_id: string, attempt: number) =>
-    service.dispatch.started({ id, worker_id, attempt, pid: 7, command: ["hermes"], log_path: "/tmp/h.log", err_log_path: "/tmp/h.err.log" }),
+    api.service.dispatch.started({ id, worker_id, attempt, pid: 7, command: ["hermes"], log_path: "/tmp/h.log", err_log_path: "/tmp/h.err.log" }),
   failed: (id: number, worker_id: string, attempt: number) =>
-    service.dispatch.failed({ id, worker_id, attempt, reason: "launcher process exited early (code=1, signal=null)" }),
+    api.service.dispatch.failed({ id, worker_id, attempt, reason: "launcher process exited early (code=1, signal=null)" }),
   finished: (id: number, worker_id: string, attempt: number) =>
-    service.dispatch.finished({ id, worker_id, attempt, exit_code: 0, duration_ms: 1000 }),
+    api.service.dispatch.finished({ id, worker_id, attempt, exit_code: 0, duration_ms: 1000 }),
 };
 
 /** Everything a report could have written about the task. */
 async function footprint(id: number) {
   return {
-    task: await service.tasks.get({ id }),
-    context: await service.context.list({ task_id: id }),
-    comments: await service.comments.list({ task_id: id }),
-    timeLogs: await service.timeLogs.list({ task_id: id }),
-    alerts: (await service.alerts.list({ status: "all" })).filter((a) => a.task_id === id),
+    task: await api.service.tasks.get({ id }),
+    context: await api.service.context.list({ task_id: id }),
+    comments: await api.service.comments.list({ task_id: id }),
+    timeLogs: await api.service.timeLogs.list({ task_id: id }),
+    alerts: (await api.service.alerts.list({ status: "all" })).filter((a) => a.task_id === id),
   };
 }
 
