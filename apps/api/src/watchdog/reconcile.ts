@@ -69,9 +69,9 @@ export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions)
 }
 
 /**
- * One watchdog pass with the thresholds in force: before every claim, on the
- * API's timer, and on demand (POST /dispatch/reconcile-stale, which may pass
- * its own minutes and a task list).
+ * One watchdog pass with the thresholds in force: by dispatch/next whenever
+ * its claim statement sees stale work, on the API's timer, and on demand
+ * (POST /dispatch/reconcile-stale, which may pass its own minutes and a task list).
  */
 export async function runWatchdogPass(
   db: Db,
