@@ -18,6 +18,7 @@ export * from "./routers/time-logs.ts";
 export * from "./routers/workspaces.ts";
 export * from "./schemas.ts";
 export * from "./settings.ts";
+export * from "./stale.ts";
 
 /** The tRPC router type every client builds itself from. */
 export type AppRouter = RouterFromContract<typeof contract>;

@@ -7,7 +7,7 @@ import { formatAge } from "../format.ts";
 import { htmlPattern } from "../html-pattern.ts";
 import { translate } from "../i18n/index.tsx";
 import { parseMinutes } from "../pages/automations/WatchdogSection.tsx";
-import { readFilters } from "../pages/tasks/TasksPage.tsx";
+import { readFilters } from "../pages/tasks/task-filters.ts";
 import { canActIn } from "../session.tsx";
 import { opsError } from "./fake-api.tsx";
 

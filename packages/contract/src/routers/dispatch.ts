@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isoDate, nullableDate, ZOk, ZPath } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
 import { ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus, ZWorkerId } from "../schemas.ts";
+import { ZStaleReason } from "../stale.ts";
 import { ZAgent } from "./agents.ts";
 import { ZContextEntry } from "./context.ts";
 import { ZTask } from "./tasks.ts";
@@ -32,6 +33,8 @@ export const ZDispatchingRow = z.object({
   claimed_at: nullableDate,
   age_seconds: z.number(),
   stale: z.boolean(),
+  /** Why the watchdog would take it back (null when it is not stale). */
+  stale_reason: ZStaleReason.nullable(),
 });
 export type TDispatchingRow = z.infer<typeof ZDispatchingRow>;
 
