@@ -1,9 +1,9 @@
 import type { TContextEntry, TTask } from "@ops/contract";
 
 /**
- * Linux caps one argv element at 128 KiB (MAX_ARG_STRLEN). The prompt is
- * passed as one element, so it stays well under; the full context is always
- * available to the agent through the API.
+ * Linux caps one argv element at 128 KiB (MAX_ARG_STRLEN). A template with
+ * {prompt} passes the prompt as one element, so it stays well under; the full
+ * context is always available to the agent through the API.
  */
 export const MAX_PROMPT_BYTES = 96 * 1024;
 

@@ -11,7 +11,13 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
     nextWithWait(
       ctx.db,
       ctx.deps.wakeup,
-      { workerId: input.worker_id, agentSlugs: input.agent_slugs, models: input.models ?? [], waitMs: input.wait_ms ?? 0 },
+      {
+        workerId: input.worker_id,
+        agentSlugs: input.agent_slugs,
+        models: input.models ?? [],
+        waitMs: input.wait_ms ?? 0,
+        repollMs: ctx.deps.env.OPS_DISPATCH_REPOLL_MS,
+      },
       `worker:${input.worker_id}`,
       ctx.signal,
     ),
