@@ -10,7 +10,7 @@ import {
   rowMapper,
   taskContext,
 } from "@ops/db";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../domain/settings.ts";
@@ -95,13 +95,12 @@ const fairWorkspaces = (pool: readonly number[] | null) => sql`(
  * (Measured with `pnpm bench`: a claim used to take seven sequential queries;
  * those round trips, not the database, bounded HTTP drain throughput.)
  */
-async function claimStatement(
-  db: DbOrTx,
+export function claimSql(
   request: ClaimRequest,
   slugs: readonly string[],
   gated: { freshWorkerOnly: boolean } | undefined,
-): Promise<{ claimed: Claimed | undefined; row: Record<string, unknown> | undefined }> {
-  const token = generateToken();
+  tokenHash: string,
+): SQL {
   // A parked long-poll of a worker whose heartbeat went stale must not claim
   // (its sender may be frozen); checked here rather than in a query of its own.
   const workerStale = gated?.freshWorkerOnly
@@ -109,9 +108,7 @@ async function claimStatement(
           and w.last_seen_at < now() - make_interval(secs => ${intSetting("dispatch_worker_stale_seconds")}))`
     : sql`false`;
   const stale = staleCriteria({ staleMinutes: intSetting("dispatch_stale_minutes"), workerStaleSeconds: intSetting("dispatch_worker_stale_seconds") });
-  const [row] = await queryPrepared<Record<string, unknown>>(
-    db,
-    sql`with ${gated ? sql`cfg as (
+  return sql`with ${gated ? sql`cfg as (
           select json_object_agg(key, value) as settings from ops_settings where key in ${literalList(DISPATCH_KEYS)}
         ), gate as ${GATE}, ` : sql``}candidate as (
           -- The workspaces' order is computed first (a sort of a few rows); the
@@ -143,7 +140,7 @@ async function claimStatement(
           returning tasks.*
         ), token as (
           insert into task_tokens (token_hash, task_id, claim_attempt)
-          select ${hashToken(token)}, claimed.id, claimed.claim_attempt from claimed
+          select ${tokenHash}, claimed.id, claimed.claim_attempt from claimed
         )
         select ${gated ? sql`(select settings from cfg) as settings, (select enabled from gate) as enabled,
                (select capped from gate) as capped, ${workerStale} as worker_stale,
@@ -151,8 +148,18 @@ async function claimStatement(
                (select row_to_json(x) from (
                   select claimed.*, a.slug as agent_slug, row_to_json(a) as agent_row,
                          (select coalesce(json_agg(c order by c.id), '[]'::json) from task_context c where c.task_id = claimed.id) as context_rows
-                  from claimed join agents a on a.id = claimed.agent_id) x) as claimed_row`,
-  );
+                  from claimed join agents a on a.id = claimed.agent_id) x) as claimed_row`;
+}
+
+/** Runs the claim statement with a fresh task token (only its hash is stored). */
+async function claimStatement(
+  db: DbOrTx,
+  request: ClaimRequest,
+  slugs: readonly string[],
+  gated: { freshWorkerOnly: boolean } | undefined,
+): Promise<{ claimed: Claimed | undefined; row: Record<string, unknown> | undefined }> {
+  const token = generateToken();
+  const [row] = await queryPrepared<Record<string, unknown>>(db, claimSql(request, slugs, gated, hashToken(token)));
   return { claimed: toClaimed(jsonValue<Record<string, unknown> | null>(row?.claimed_row), token), row };
 }
 
