@@ -233,9 +233,9 @@ describe("a worker token", () => {
   });
 
   it("gets 401 at once when revoked, on every API instance", async () => {
-    const [{ db }] = await sqlRows<{ db: string }>(api, "select current_database() as db");
+    const [current] = await sqlRows<{ db: string }>(api, "select current_database() as db");
     const url = new URL(ADMIN_DATABASE_URL);
-    url.pathname = `/${db}`;
+    url.pathname = `/${current!.db}`;
     const second = await startTestApi("postgres", { DATABASE_URL: url.toString() });
     try {
       const { token, id } = await issue("vm-revoked", [1]);
