@@ -37,7 +37,11 @@ export interface SettingDef {
   default?: string;
   /** Secret values are stored hashed and never returned. */
   secret?: boolean;
-  /** Only instance admins and the service token may change it. */
+  /**
+   * Only instance admins and the service token may change it. Every setting
+   * today is instance-wide (a workspace admin pauses its own workspace with
+   * dispatch.setWorkspaceDispatch instead); the flag says so per key for the app.
+   */
   instanceOnly?: boolean;
 }
 
@@ -47,31 +51,37 @@ export const SETTINGS = {
     schema: boolString,
     default: "false",
     description: "Launchers receive work only while this is true.",
+    instanceOnly: true,
   },
   dispatch_stale_minutes: {
     ...wholeNumber(1, 10080),
     default: "20",
     description: "A task in dispatching longer than this is reconciled by the watchdog.",
+    instanceOnly: true,
   },
   dispatch_worker_stale_seconds: {
     ...wholeNumber(10, 86400),
     default: "90",
     description: "A worker whose last heartbeat is older than this is stale; its tasks are recovered.",
+    instanceOnly: true,
   },
   dispatch_max_concurrent: {
     ...wholeNumber(0, 100000),
     default: "0",
     description: "Global cap on tasks in dispatching + doing (0 = no cap).",
+    instanceOnly: true,
   },
   dispatch_agent_caps: {
     schema: agentCaps,
     default: "{}",
     description: 'Per-agent caps on tasks in dispatching + doing, as JSON: {"codex":2}.',
+    instanceOnly: true,
   },
   dispatch_failure_alert_threshold: {
     ...wholeNumber(1, 100),
     default: "3",
     description: "Failures or stale recoveries of one task before its alert is raised and a triage task opened.",
+    instanceOnly: true,
   },
   service_api_token: {
     schema: z.string().min(24, { error: "must be at least 24 characters" }).max(512),
