@@ -25,7 +25,7 @@ describe("run outcome: edges", () => {
   it("a stopped run without an exit record reports the signal the launcher sent, or null", () => {
     expect(classifyOutcome({ ...record, stopReason: "cancelled by operator", stoppedWith: "SIGKILL" }, undefined, context)).toEqual({
       kind: "failed",
-      payload: { duration_ms: 30_000, reason: "cancelled by operator: agent stopped (signal=SIGKILL)", exit_code: null, signal: "SIGKILL", evidence: "Logs: /logs/7.log\ntail" },
+      payload: { duration_ms: 30_000, reason: "cancelled by operator: agent stopped (signal=SIGKILL)", exit_code: null, signal: "SIGKILL", evidence: "Logs: /logs/7.log", agent_output: "tail" },
     });
     expect(classifyOutcome({ ...record, stopReason: "task no longer held by this worker" }, undefined, context)).toMatchObject({
       payload: { reason: "task no longer held by this worker: agent stopped (signal=null)", exit_code: null, signal: null },
