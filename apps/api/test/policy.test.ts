@@ -113,6 +113,8 @@ describe("access policy against the live API", () => {
         return { input: { worker_id: "policy-hb", hostname: "h", pid: 1, version: "v", agent_slugs: [], free_slots: 0 } };
       case "dispatch.reconcileStale":
         return { input: { minutes: 20 } };
+      case "dispatch.reconcilePreview":
+        return { input: { minutes: 20 } };
       case "dispatch.removeWorker": {
         const worker = `policy-rm-${++n}`;
         await svc("POST", "/dispatch/heartbeat", { worker_id: worker, hostname: "h", pid: 1, version: "v", agent_slugs: [], free_slots: 0 });

@@ -3,6 +3,7 @@ import type { RouterFromContract } from "./procedure.ts";
 
 export * from "./contract.ts";
 export * from "./errors.ts";
+export * from "./messages.ts";
 export * from "./procedure.ts";
 export * from "./redaction.ts";
 export * from "./routers/agents.ts";

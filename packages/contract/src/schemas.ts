@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZMessageParams } from "./messages.ts";
 
 /*
  * The vocabulary every router shares: task statuses and the groups the
@@ -56,6 +57,10 @@ export const ZWorkerId = z.string().min(1).max(200).regex(WORKER_ID_PATTERN, {
   error: "may contain letters, digits and . _ : @ - only",
 });
 
-/** Something wrong, for scripts (`code`) and for people (`message`): health problems, dispatch reasons. */
-export const ZProblem = z.object({ code: z.string(), message: z.string() });
+/**
+ * Something wrong, for scripts (`code`), for curl users (`message`, English)
+ * and for the app (`code` and `params`, rendered in the reader's language):
+ * health problems, dispatch reasons. The known codes are in messages.ts.
+ */
+export const ZProblem = z.object({ code: z.string(), message: z.string(), params: ZMessageParams.optional() });
 export type TProblem = z.infer<typeof ZProblem>;

@@ -234,6 +234,7 @@ export const en: Record<MessageKey, string> = {
   "error.BLOCKED": "The task is blocked: review the block and unblock it before dispatching.",
   "error.NO_AGENT": "The task has no agent: assign one before dispatching.",
   "error.AGENT_INACTIVE": "The task's agent is inactive: activate it in Agents or change the agent.",
+  "error.AGENT_IN_USE": "Open tasks use this agent: deactivate it, or archive those tasks or give them another agent.",
   "error.BAD_STATUS": "The task's status does not allow this action.",
   "error.NOT_INTERACTIVE": "Only tasks with interactive execution can be dispatched.",
   "error.VALIDATION": "A value is not valid.",

@@ -239,6 +239,7 @@ export const es = {
   "error.BLOCKED": "La tarea está bloqueada: revisa el bloqueo y desbloquéala antes del dispatch.",
   "error.NO_AGENT": "La tarea no tiene agente: asígnale uno antes del dispatch.",
   "error.AGENT_INACTIVE": "El agente de la tarea está inactivo: actívalo en Agentes o cambia el agente.",
+  "error.AGENT_IN_USE": "Hay tareas abiertas que usan este agente: desactívalo, o archiva esas tareas o dales otro agente.",
   "error.BAD_STATUS": "La tarea no está en un estado que permita esta acción.",
   "error.NOT_INTERACTIVE": "Solo las tareas con ejecución interactive se pueden despachar.",
   "error.VALIDATION": "Hay un valor no válido.",
