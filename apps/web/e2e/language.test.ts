@@ -109,6 +109,7 @@ describe("one language at a time in Chromium", () => {
     await page.locator("#health .problems").waitFor();
     for (const button of await page.getByRole("button", { name: "¿Por qué no se despacha?" }).all()) await button.click();
     await page.locator("#queued .explain li").first().waitFor();
+    await page.locator("#alerts").getByText("Runtime no disponible en el host: codex.").waitFor();
     const automations = await noEnglishFromTheApi("Automatizaciones");
     expect(automations).toContain("Agentes activos que ningún worker reciente puede ejecutar:");
     expect(automations).toContain("Runtime no disponible en el host: codex.");
@@ -159,7 +160,7 @@ describe("one language at a time in Chromium", () => {
     }
     await page.goto(`${api.baseUrl}/operacion/automatizaciones`);
     await page.getByRole("button", { name: "Reconcile stale" }).waitFor();
-    expect(await visibleText(page)).toContain("Runtime not available on the host: codex.");
+    await page.locator("#alerts").getByText("Runtime not available on the host: codex.").waitFor();
     await page.getByLabel("Language").selectOption("es");
   });
 
