@@ -354,7 +354,7 @@ export const en: Record<MessageKey, string> = {
   "setup.agents.save": "Save active agents",
   "setup.launcher.title": "Start a launcher on a worker host",
   "setup.launcher.intro": "From the project root on the host (with the credentials of the runtimes it will run):",
-  "setup.launcher.token": "Replace {placeholder} with the service token (the one you rotated above or in Settings). Once the server issues worker credentials, use one instead: they will be managed in Settings.",
+  "setup.launcher.token": "Replace {placeholder} with the service token (the one you rotated above or in Settings). Once the server issues worker credentials, use one instead. Tokens are rotated and issued in",
   "setup.launcher.doctor": "Check the host with the runbook's doctor:",
   "setup.launcher.credentials": "A custom AGENT_CMD_<SLUG> still needs that runtime's credentials; if it needs none (a local model, say), add AGENT_CREDENTIALS_<SLUG>=none.",
   "setup.launcher.placeholder": "<service-token>",

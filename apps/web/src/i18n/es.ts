@@ -370,7 +370,7 @@ export const es = {
   "setup.agents.save": "Guardar agentes activos",
   "setup.launcher.title": "Arranca un launcher en un host worker",
   "setup.launcher.intro": "Desde la raíz del proyecto en el host (con las credenciales de los runtimes que vaya a ejecutar):",
-  "setup.launcher.token": "Sustituye {placeholder} por el service token (el que rotaste arriba o en Ajustes). Cuando el servidor emita credenciales de worker, usa una en su lugar: se gestionarán desde Ajustes.",
+  "setup.launcher.token": "Sustituye {placeholder} por el service token (el que rotaste arriba o en Ajustes). Cuando el servidor emita credenciales de worker, usa una en su lugar. Los tokens se rotan y se emiten en",
   "setup.launcher.doctor": "Comprueba el host con el doctor del runbook:",
   "setup.launcher.credentials": "Un AGENT_CMD_<SLUG> propio sigue necesitando las credenciales de ese runtime; si no necesita ninguna (p. ej. un modelo local), añade AGENT_CREDENTIALS_<SLUG>=none.",
   "setup.launcher.placeholder": "<service-token>",

@@ -7,6 +7,7 @@ import { formatAge } from "../format.ts";
 import { htmlPattern } from "../html-pattern.ts";
 import { translate } from "../i18n/index.tsx";
 import { parseMinutes } from "../pages/automations/WatchdogSection.tsx";
+import { IDLE_REFRESH_MS, LIVE_REFRESH_MS, PICKABLE_STATUSES, refreshFor, suggestedStatus } from "../pages/tasks/live.ts";
 import { readFilters } from "../pages/tasks/task-filters.ts";
 import { canActIn } from "../session.tsx";
 import { opsError } from "./fake-api.tsx";
@@ -77,6 +78,19 @@ describe("small pieces", () => {
     expect(describeError(new TypeError("Failed to fetch"), (k) => translate("en", k)).summary).toBe("Cannot reach OPS Center.");
     const unknown = describeError(opsError("SOMETHING_NEW", "a newer API says this"), (k) => translate("en", k));
     expect(unknown).toMatchObject({ summary: "Something went wrong.", detail: "a newer API says this" });
+  });
+
+  it("suggests the next step a person takes, never done for a task not started, and refreshes live work fast", () => {
+    expect(suggestedStatus("backlog")).toBe("next");
+    expect(suggestedStatus("next")).toBe("review");
+    expect(suggestedStatus("review")).toBe("done");
+    for (const status of ["backlog", "next", "waiting", "queued", "dispatching", "doing"] as const) {
+      expect(suggestedStatus(status), status).not.toBe("done");
+      expect(PICKABLE_STATUSES, status).toContain(suggestedStatus(status));
+    }
+    for (const status of ["queued", "dispatching", "doing"] as const) expect(refreshFor(status), status).toBe(LIVE_REFRESH_MS);
+    expect(refreshFor("backlog")).toBe(IDLE_REFRESH_MS);
+    expect(LIVE_REFRESH_MS).toBeLessThanOrEqual(2_000);
   });
 
   it("fills plurals and lists the way each language says them", () => {

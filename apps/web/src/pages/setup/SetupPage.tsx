@@ -7,6 +7,8 @@ import { RotateToken } from "../../components/RotateToken.tsx";
 import { ErrorBox, Loading } from "../../components/States.tsx";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
+import { PATHS } from "../../paths.ts";
+import { Link } from "../../router.tsx";
 import { useTRPC } from "../../trpc.ts";
 
 function Step({ id, n, title, done, children }: { id: string; n: number; title: string; done?: boolean; children: ReactNode }) {
@@ -162,7 +164,9 @@ function LauncherCommand() {
     <div className="stack">
       <p>{t("setup.launcher.intro")}</p>
       <CopyCommand testId="launcher-command" command={`${env}${slugs.length ? ` SUPPORTED_AGENT_SLUGS=${slugs.join(",")}` : ""} pnpm launcher`} />
-      <p className="muted small">{t("setup.launcher.token", { placeholder })}</p>
+      <p className="muted small">
+        {t("setup.launcher.token", { placeholder })} <Link to={PATHS.ajustes}>{t("nav.ajustes")}</Link>
+      </p>
       <p>{t("setup.launcher.doctor")}</p>
       <CopyCommand testId="doctor-command" command={`${env} npm run worker:doctor`} />
       <p className="muted small">{t("setup.launcher.credentials")}</p>
