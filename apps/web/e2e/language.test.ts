@@ -1,11 +1,9 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import postgres from "postgres";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
-import { restClient, type SpawnedApi, spawnApi } from "../../../tests/support/spawn-api.ts";
+import type { SpawnedApi } from "../../../tests/support/spawn-api.ts";
 import { en } from "../src/i18n/en.ts";
 import { es } from "../src/i18n/es.ts";
-import { ensureWebBuilt, launchChromium, screenshot, signIn, visibleText, visibleWords, watchProblems } from "./support.ts";
+import { type BrowserStack, screenshot, signIn, startStack, visibleText, visibleWords } from "./support.ts";
 
 // One language at a time, against a real API with every kind of problem
 // present: walking the main pages in Spanish shows none of the English the
@@ -16,29 +14,18 @@ import { ensureWebBuilt, launchChromium, screenshot, signIn, visibleText, visibl
 type Body = any;
 
 describe("one language at a time in Chromium", () => {
-  let database: FreshDatabase;
-  let sql: postgres.Sql;
+  let stack: BrowserStack;
   let api: SpawnedApi;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  let problems: string[];
-  let rest: ReturnType<typeof restClient>;
+  let rest: BrowserStack["rest"];
   /** Everything the API said in English that a person could be shown. */
   const english = new Set<string>();
   const tasks: Record<string, number> = {};
 
   beforeAll(async () => {
-    browser = await launchChromium();
-    ensureWebBuilt();
-    database = await createFreshDatabase("ops_e2e_lang");
-    sql = postgres(database.url, { max: 2, onnotice: () => {} });
-    api = await spawnApi({ databaseUrl: database.url, env: { OPS_WATCHDOG_INTERVAL_MS: "3600000" } });
-    rest = restClient(api.apiBase, { "X-OPS-Service-Token": api.serviceToken });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    problems = watchProblems(page);
+    stack = await startStack("lang");
+    ({ api, page, rest } = stack);
+    const { sql } = stack;
 
     // Problems of every kind: dispatch on with agents no worker runs, a stale claim, a failed run,
     // a task held at the Human Gate, a cancelled one, a manual one, and refused values.
@@ -82,13 +69,7 @@ describe("one language at a time in Chromium", () => {
     english.add((await rest("POST", "/dispatch/reconcile-stale", { minutes: 0 })).body.error.message);
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await api?.stop();
-    await sql?.end();
-    await database?.drop();
-  });
+  afterAll(async () => stack?.close());
 
   /** What the page shows now, checked against every English sentence the API answered with. */
   async function noEnglishFromTheApi(where: string) {
@@ -165,6 +146,6 @@ describe("one language at a time in Chromium", () => {
   });
 
   it("ran without CSP violations or page errors", () => {
-    expect(problems).toEqual([]);
+    expect(stack.problems).toEqual([]);
   });
 });

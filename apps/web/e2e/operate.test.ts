@@ -1,39 +1,23 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import postgres from "postgres";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
-import { restClient, type SpawnedApi, spawnApi } from "../../../tests/support/spawn-api.ts";
-import { ensureWebBuilt, launchChromium, screenshot, sidewaysOverflow, visibleText, watchProblems } from "./support.ts";
+import { restClient, type SpawnedApi } from "../../../tests/support/spawn-api.ts";
+import { type BrowserStack, screenshot, sidewaysOverflow, startStack, visibleText } from "./support.ts";
 
 // An operator's day in a real browser against the real API on a fresh
 // PostgreSQL database (so the test can age a claim instead of waiting for it).
 describe("admin web app in Chromium", () => {
-  let database: FreshDatabase;
-  let sql: postgres.Sql;
+  let stack: BrowserStack;
+  let sql: BrowserStack["sql"];
   let api: SpawnedApi;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  let problems: string[];
-  let rest: ReturnType<typeof restClient>;
+  let rest: BrowserStack["rest"];
   let dispatchedTaskId = 0;
 
   beforeAll(async () => {
-    // No Chromium is a failure that says what to install, before anything else starts.
-    browser = await launchChromium();
-    ensureWebBuilt();
-    database = await createFreshDatabase("ops_e2e");
-    sql = postgres(database.url, { max: 2, onnotice: () => {} });
-    // The background watchdog would reconcile aged tasks before the page shows them: only the button does here.
-    api = await spawnApi({ databaseUrl: database.url, env: { OPS_WATCHDOG_INTERVAL_MS: "3600000" } });
-    rest = restClient(api.apiBase, { "X-OPS-Service-Token": api.serviceToken });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
-    page = await context.newPage();
-    // Generous: CI shares two cores with other suites.
-    page.setDefaultTimeout(30_000);
-    problems = watchProblems(page);
+    stack = await startStack("operate");
+    ({ sql, api, page, rest } = stack);
   });
 
   // On failure: what the browser showed and what the API said, for the CI log.
@@ -45,13 +29,7 @@ describe("admin web app in Chromium", () => {
     console.error(`[e2e] API output (tail):\n${api.output().slice(-3000)}`);
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await api?.stop();
-    await sql?.end();
-    await database?.drop();
-  });
+  afterAll(async () => stack?.close());
 
   const text = (locator: Locator) => expect.poll(async () => ((await locator.count()) > 0 ? await locator.first().innerText() : ""), { timeout: 30_000 });
   const visible = (locator: Locator) => locator.first().waitFor({ state: "visible" });
@@ -345,6 +323,19 @@ describe("admin web app in Chromium", () => {
     await screenshot(page, "08-agentes");
   });
 
+  it("reloads once when a page's chunk is gone (the server was updated while the tab was open)", async () => {
+    let refused = 0;
+    await page.route(/\/assets\/AccountPage-[^/]+\.js$/, async (route) => {
+      if (refused++ === 0) return route.fulfill({ status: 404, body: "" });
+      return route.continue();
+    });
+    await page.locator(".user-menu > summary").click();
+    await page.getByRole("link", { name: "Mi cuenta" }).click();
+    await heading("Mi cuenta").waitFor();
+    expect(refused).toBe(2);
+    await page.unrouteAll();
+  });
+
   it("Ajustes: validates as the API does, says saved, refuses unknown agent slugs, and asks the same as Automatizaciones", async () => {
     await nav("Ajustes").click();
     const stale = page.getByRole("region", { name: "dispatch_stale_minutes" });
@@ -447,6 +438,6 @@ describe("admin web app in Chromium", () => {
   });
 
   it("ran without CSP violations or page errors", () => {
-    expect(problems).toEqual([]);
+    expect(stack.problems).toEqual([]);
   });
 });

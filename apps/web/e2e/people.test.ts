@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restClient, type SpawnedApi, spawnApi } from "../../../tests/support/spawn-api.ts";
-import { ensureWebBuilt, launchChromium, screenshot, signIn, visibleText, watchProblems } from "./support.ts";
+import { ensureWebBuilt, launchChromium, openPage, screenshot, signIn, visibleText } from "./support.ts";
 
 // A fresh `pnpm start` as a newcomer meets it: generated credentials, a
 // first-run page that makes the server healthy, then a team — a workspace
@@ -28,10 +28,7 @@ describe("first run, people and roles in Chromium", () => {
       token: /service token:\s+(\S+)/.exec(printed)![1]!,
     };
     serviceToken = generated.token;
-    admin = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
-    page = await admin.newPage();
-    page.setDefaultTimeout(30_000);
-    problems = watchProblems(page);
+    ({ context: admin, page, problems } = await openPage(browser));
   });
 
   afterAll(async () => {
@@ -158,10 +155,7 @@ describe("first run, people and roles in Chromium", () => {
   });
 
   it("a workspace admin sees and manages its workspace's people, but not users, workspaces or the service token", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
-    const lucia = await context.newPage();
-    lucia.setDefaultTimeout(30_000);
-    const seen = watchProblems(lucia);
+    const { context, page: lucia, problems: seen } = await openPage(browser);
     await signIn(lucia, api.baseUrl, "lucia", "lucia-password-1");
     const navigation = lucia.getByRole("navigation");
     await navigation.getByRole("link", { name: "Personas" }).waitFor();
@@ -200,10 +194,7 @@ describe("first run, people and roles in Chromium", () => {
   });
 
   it("a member sees everything without the buttons it may not use, and is signed out when disabled", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "es-ES" });
-    const mateo = await context.newPage();
-    mateo.setDefaultTimeout(30_000);
-    const seen = watchProblems(mateo);
+    const { context, page: mateo, problems: seen } = await openPage(browser);
     await signIn(mateo, api.baseUrl, "mateo", "mateo-password-1");
     await mateo.getByText("Tu rol es miembro: puedes ver pero no actuar en este workspace.").waitFor();
     await mateo.getByRole("heading", { name: "Automatizaciones", exact: true }).waitFor();

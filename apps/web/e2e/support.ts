@@ -2,7 +2,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import postgres from "postgres";
+import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
+import { restClient, type SpawnedApi, spawnApi } from "../../../tests/support/spawn-api.ts";
 
 export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_ROOT = resolve(WEB_ROOT, "../..");
@@ -136,4 +139,59 @@ export function visibleWords(page: Page): Promise<string> {
     for (const el of raw) el.hidden = false;
     return text;
   });
+}
+
+/** A page of its own (a fresh browser context) at `width`, Spanish, with its problems watched. */
+export async function openPage(browser: Browser, width = 1280): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "es-ES" });
+  const page = await context.newPage();
+  // Generous: CI shares two cores with other suites.
+  page.setDefaultTimeout(30_000);
+  return { context, page, problems: watchProblems(page) };
+}
+
+export interface BrowserStack {
+  browser: Browser;
+  database: FreshDatabase;
+  /** The suite's database, for what no procedure does (ageing a claim). */
+  sql: postgres.Sql;
+  api: SpawnedApi;
+  /** REST as the service token the API started with. */
+  rest: ReturnType<typeof restClient>;
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium, the built SPA and the real API on a fresh PostgreSQL database,
+ * with one page open. The background watchdog is held back (an hour): a suite
+ * that ages a claim sees it stale until it reconciles it itself.
+ */
+export async function startStack(name: string): Promise<BrowserStack> {
+  // No Chromium is a failure that says what to install, before anything else starts.
+  const browser = await launchChromium();
+  ensureWebBuilt();
+  const database = await createFreshDatabase(`ops_e2e_${name}`);
+  const sql = postgres(database.url, { max: 2, onnotice: () => {} });
+  const api = await spawnApi({ databaseUrl: database.url, env: { OPS_WATCHDOG_INTERVAL_MS: "3600000" } });
+  const { context, page, problems } = await openPage(browser);
+  return {
+    browser,
+    database,
+    sql,
+    api,
+    rest: restClient(api.apiBase, { "X-OPS-Service-Token": api.serviceToken }),
+    context,
+    page,
+    problems,
+    async close() {
+      await context.close();
+      await browser.close();
+      await api.stop();
+      await sql.end();
+      await database.drop();
+    },
+  };
 }

@@ -1,15 +1,16 @@
 import type { AppRouter } from "@ops/contract";
 import { QueryClientProvider } from "@tanstack/react-query";
 import type { TRPCLink } from "@trpc/client";
-import { lazy, Suspense, useState } from "react";
+import { Suspense, useState } from "react";
 import { AuthGate } from "./AuthGate.tsx";
 import { Loading } from "./components/States.tsx";
 import { I18nProvider, type Lang } from "./i18n/index.tsx";
+import { lazyPage } from "./lazy-page.ts";
 import { createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
 
 // The signed-in shell (header, navigation, pages) loads after sign-in: the
 // sign-in form paints from the first chunk alone.
-const Shell = lazy(() => import("./Shell.tsx").then((m) => ({ default: m.Shell })));
+const Shell = lazyPage(() => import("./Shell.tsx").then((m) => m.Shell));
 
 /** The whole app; tests pass their own links (a fake API) and language. */
 export function App({ links, lang }: { links?: TRPCLink<AppRouter>[]; lang?: Lang }) {

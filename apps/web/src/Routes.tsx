@@ -1,21 +1,22 @@
-import { lazy, type ReactNode, Suspense, useEffect } from "react";
+import { type ReactNode, Suspense, useEffect } from "react";
 import { Loading } from "./components/States.tsx";
 import { useT } from "./i18n/index.tsx";
+import { lazyPage } from "./lazy-page.ts";
 import { PATHS } from "./paths.ts";
 import { Link, navigate, useLocation } from "./router.tsx";
 
 // One chunk per page, fetched when it is first shown: the sign-in form and
 // the shell paint without the code (and the contract's schemas) of pages the
 // operator has not opened.
-const AutomationsPage = lazy(() => import("./pages/automations/AutomationsPage.tsx").then((m) => ({ default: m.AutomationsPage })));
-const SetupPage = lazy(() => import("./pages/setup/SetupPage.tsx").then((m) => ({ default: m.SetupPage })));
-const TasksPage = lazy(() => import("./pages/tasks/TasksPage.tsx").then((m) => ({ default: m.TasksPage })));
-const CreateTaskPage = lazy(() => import("./pages/tasks/CreateTaskPage.tsx").then((m) => ({ default: m.CreateTaskPage })));
-const TaskPage = lazy(() => import("./pages/tasks/TaskPage.tsx").then((m) => ({ default: m.TaskPage })));
-const AgentsPage = lazy(() => import("./pages/AgentsPage.tsx").then((m) => ({ default: m.AgentsPage })));
-const PeoplePage = lazy(() => import("./pages/people/PeoplePage.tsx").then((m) => ({ default: m.PeoplePage })));
-const SettingsPage = lazy(() => import("./pages/SettingsPage.tsx").then((m) => ({ default: m.SettingsPage })));
-const AccountPage = lazy(() => import("./pages/AccountPage.tsx").then((m) => ({ default: m.AccountPage })));
+const AutomationsPage = lazyPage(() => import("./pages/automations/AutomationsPage.tsx").then((m) => m.AutomationsPage));
+const SetupPage = lazyPage(() => import("./pages/setup/SetupPage.tsx").then((m) => m.SetupPage));
+const TasksPage = lazyPage(() => import("./pages/tasks/TasksPage.tsx").then((m) => m.TasksPage));
+const CreateTaskPage = lazyPage(() => import("./pages/tasks/CreateTaskPage.tsx").then((m) => m.CreateTaskPage));
+const TaskPage = lazyPage(() => import("./pages/tasks/TaskPage.tsx").then((m) => m.TaskPage));
+const AgentsPage = lazyPage(() => import("./pages/AgentsPage.tsx").then((m) => m.AgentsPage));
+const PeoplePage = lazyPage(() => import("./pages/people/PeoplePage.tsx").then((m) => m.PeoplePage));
+const SettingsPage = lazyPage(() => import("./pages/SettingsPage.tsx").then((m) => m.SettingsPage));
+const AccountPage = lazyPage(() => import("./pages/AccountPage.tsx").then((m) => m.AccountPage));
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);

@@ -105,14 +105,7 @@ export const RECONCILE_MINUTES = { min: 1, max: 10_080 } as const;
 export const ZReconcileMinutes = z.number().int().min(0).max(RECONCILE_MINUTES.max);
 
 /** A task the manual watchdog would take back now, and why (GET /dispatch/reconcile-stale/preview). */
-export const ZReconcileCandidate = z.object({
-  task_id: z.number(),
-  title: z.string(),
-  status: ZTaskStatus,
-  agent_slug: z.string().nullable(),
-  claimed_by: z.string().nullable(),
-  claimed_at: nullableDate,
-  age_seconds: z.number(),
+export const ZReconcileCandidate = ZDispatchingRow.omit({ stale: true, stale_reason: true }).extend({
   /** Whether its worker is heartbeating: taking its task back stops live work. */
   worker_fresh: z.boolean(),
   reason: ZStaleReason,
