@@ -27,6 +27,6 @@ export class OpsError extends Error {
 export const notFound = (what: string) => new OpsError("NOT_FOUND", `${what} not found`);
 /** A refusal for who the caller is; `detail` names the field (a string) or carries params for the app's words. */
 export const forbidden = (message = "your role may not do this", detail?: string | TMessageParams) =>
-  new OpsError("FORBIDDEN", message, typeof detail === "string" ? { field: detail, params: { field: detail } } : { params: detail });
+  new OpsError("FORBIDDEN", message, typeof detail === "string" ? { field: detail } : { params: detail });
 export const invalid = (field: string, message: string, params?: TMessageParams) =>
   new OpsError("VALIDATION", message, { field, params: { field, ...params } });

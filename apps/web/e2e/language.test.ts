@@ -54,7 +54,7 @@ describe("one language at a time in Chromium", () => {
     english.add((await rest("PATCH", `/tasks/${tasks.manual}/status`, { status: "done" })).body.error.message);
 
     const health = (await rest("GET", "/dispatch/health")).body;
-    expect(health.problems.map((p: Body) => p.code).sort()).toEqual(["AGENT_NOT_COVERED", "STALE_DISPATCHING"]);
+    expect(health.problems.map((p: Body) => p.code).sort()).toEqual(["AGENT_NOT_COVERED", "STALE_DISPATCHING", "WORKER_USES_SERVICE_TOKEN"]);
     for (const p of health.problems) english.add(p.message);
     for (const id of Object.values(tasks)) {
       for (const r of (await rest("GET", `/tasks/${id}/dispatch-explanation`)).body.reasons) english.add(r.message);

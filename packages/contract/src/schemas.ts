@@ -62,5 +62,14 @@ export const ZWorkerId = z.string().min(1).max(200).regex(WORKER_ID_PATTERN, {
  * and for the app (`code` and `params`, rendered in the reader's language):
  * health problems, dispatch reasons. The known codes are in messages.ts.
  */
-export const ZProblem = z.object({ code: z.string(), message: z.string(), params: ZMessageParams.optional() });
+export const ZProblem = z.object({
+  code: z.string(),
+  message: z.string(),
+  params: ZMessageParams.optional(),
+  /**
+   * `warning`: reported in words but not a reason for `ok: false` (a launcher
+   * still on the runbook's service token works; it should move to a worker token).
+   */
+  severity: z.enum(["warning"]).optional(),
+});
 export type TProblem = z.infer<typeof ZProblem>;

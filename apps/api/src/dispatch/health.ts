@@ -42,7 +42,7 @@ export async function listWorkers(db: Db, workerStaleSeconds: number) {
   });
 }
 
-/** GET /dispatch/health: the runbook's fields plus every reason `ok` is false, in words. */
+/** GET /dispatch/health: the runbook's fields plus every reason `ok` is false (and every warning), in words. */
 export async function dispatchHealth(db: Db, principal: Principal) {
   const settings = await readDispatchSettings(db);
   const workers = await listWorkers(db, settings.workerStaleSeconds);
@@ -121,7 +121,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
     });
   }
   return {
-    ok: problems.length === 0,
+    ok: problems.every((p) => p.severity === "warning"),
     dispatch_enabled: settings.dispatchEnabled,
     problems,
     worker_summary: { total: workers.length, fresh: fresh.length, stale: workers.length - fresh.length },

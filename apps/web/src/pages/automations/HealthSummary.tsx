@@ -33,7 +33,7 @@ export function HealthSummary({ health }: { health: THealth }) {
           <h3>{t("health.problems")}</h3>
           <ul>
             {health.problems.map((p) => (
-              <li key={p.code} data-code={p.code}>
+              <li key={p.code} data-code={p.code} className={p.severity === "warning" ? "problem-warning" : undefined}>
                 {problemText(t, p, "problem")}
               </li>
             ))}
