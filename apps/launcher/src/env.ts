@@ -3,7 +3,7 @@ import { hostname, homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { defaultIntSetting, WORKER_ID_PATTERN, ZModelName, ZSlug, ZWorkerId } from "@ops/contract";
 import { z } from "zod";
-import { parseTemplate, TemplateError, type Word } from "./argv.ts";
+import { parseTemplate, TemplateError, type Word } from "@ops/contract";
 import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
 
 /** The four runtimes the runbook names; any other slug works through AGENT_CMD_<SLUG>. */

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { parseTemplate, programOf, type Word } from "./argv.ts";
+import { parseTemplate, programOf, type Word } from "@ops/contract";
 import { builtinCredentialRule, checkCredentials, type CredentialResult } from "./credentials.ts";
 import { envKeyOf, type LauncherConfig } from "./env.ts";
 

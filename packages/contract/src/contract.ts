@@ -5,6 +5,7 @@ import { authContract } from "./routers/auth.ts";
 import { commentsContract } from "./routers/comments.ts";
 import { contextContract } from "./routers/context.ts";
 import { dispatchContract } from "./routers/dispatch.ts";
+import { runsContract } from "./routers/runs.ts";
 import { settingsContract } from "./routers/settings.ts";
 import { tasksContract } from "./routers/tasks.ts";
 import { timeLogsContract } from "./routers/time-logs.ts";
@@ -24,6 +25,7 @@ export const contract = {
   timeLogs: timeLogsContract,
   settings: settingsContract,
   dispatch: dispatchContract,
+  runs: runsContract,
   alerts: alertsContract,
   audit: auditContract,
 };

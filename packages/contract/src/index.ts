@@ -3,6 +3,7 @@ import type { RouterFromContract } from "./procedure.ts";
 
 export * from "./contract.ts";
 export * from "./errors.ts";
+export * from "./launch-command.ts";
 export * from "./procedure.ts";
 export * from "./redaction.ts";
 export * from "./routers/agents.ts";
@@ -12,6 +13,7 @@ export * from "./routers/auth.ts";
 export * from "./routers/comments.ts";
 export * from "./routers/context.ts";
 export * from "./routers/dispatch.ts";
+export * from "./routers/runs.ts";
 export * from "./routers/settings.ts";
 export * from "./routers/tasks.ts";
 export * from "./routers/time-logs.ts";

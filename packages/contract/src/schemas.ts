@@ -56,6 +56,9 @@ export const ZWorkerId = z.string().min(1).max(200).regex(WORKER_ID_PATTERN, {
   error: "may contain letters, digits and . _ : @ - only",
 });
 
+/** Values a message's words are built from, for any language: a slug, a worker, a number of minutes. */
+export const ZMessageParams = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+export type TMessageParams = z.infer<typeof ZMessageParams>;
 /** Something wrong, for scripts (`code`) and for people (`message`): health problems, dispatch reasons. */
-export const ZProblem = z.object({ code: z.string(), message: z.string() });
+export const ZProblem = z.object({ code: z.string(), message: z.string(), params: ZMessageParams.optional() });
 export type TProblem = z.infer<typeof ZProblem>;

@@ -38,6 +38,16 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
     const withModel = withSlug.filter((w) => workerAcceptsModel(task.model, w.models));
     if (withSlug.length === 0) {
       add("NO_WORKER_FOR_AGENT", `no fresh worker reports agent ${agent.slug} as usable (${fresh.length} fresh worker(s))`);
+      // Why not, in the launchers' own words: "codex on vm-launcher: not authenticated (...)".
+      for (const w of fresh) {
+        const runtime = w.runtimes.find((r) => r.slug === agent.slug);
+        if (!runtime || runtime.state === "usable") continue;
+        reasons.push({
+          code: "RUNTIME_NOT_USABLE",
+          message: `${agent.slug} on ${w.worker_id}: ${runtime.state.replace("_", " ")}${runtime.reason ? ` (${runtime.reason})` : ""}`,
+          params: { slug: agent.slug, worker: w.worker_id, state: runtime.state, reason: runtime.reason },
+        });
+      }
     } else if (withModel.length === 0) {
       add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${[...new Set(withSlug.flatMap((w) => w.models))].join(", ") || "none"})`);
     } else if (withModel.every((w) => w.free_slots === 0)) {

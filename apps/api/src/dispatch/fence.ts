@@ -18,13 +18,18 @@ export function fenceSql(fence: TClaimFence, statuses: readonly TTaskStatus[]): 
 /**
  * A report whose fence matched nothing: 404 when the task does not exist,
  * STALE_CLAIM otherwise (the watchdog, a cancel or another worker got there
- * first). Nothing was changed.
+ * first). The task is not changed. The attempt's run is marked `refused` only
+ * when it has no outcome yet (a person moved the task on while the agent ran):
+ * a run the watchdog marked `lost`, or one that already ended, keeps its
+ * verdict — the late report says nothing the record does not already.
  */
 export async function refuseReport(db: DbOrTx, fence: TClaimFence): Promise<never> {
   const task = await findTask(db, fence.id);
   if (!task) throw notFound(`task ${fence.id}`);
-  throw new OpsError(
-    "STALE_CLAIM",
-    `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`,
+  const message = `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`;
+  await db.execute(
+    sql`update task_runs set outcome = 'refused', ended_at = coalesce(ended_at, now()), reason = ${message}, reason_code = 'STALE_REPORT'
+        where task_id = ${fence.id} and attempt = ${fence.attempt} and worker_id = ${fence.worker_id} and outcome is null`,
   );
+  throw new OpsError("STALE_CLAIM", message);
 }

@@ -22,6 +22,7 @@ export async function recordHeartbeat(db: Db, input: HeartbeatInput) {
     runningTaskIds: input.running_task_ids,
     freeSlots: input.free_slots,
     cliVersions: input.cli_versions,
+    runtimes: input.runtimes,
     lastSeenAt: new Date(),
   };
   await db

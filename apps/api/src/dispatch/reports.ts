@@ -15,8 +15,8 @@ import { fenceSql, refuseReport } from "./fence.ts";
 
 /**
  * started → doing. One statement: the fenced UPDATE (its WHERE is the claim
- * fence, re-checked under the row lock), the launch comment and the task as it
- * now is. (Measured with `pnpm bench`: the transaction it replaces took six
+ * fence, re-checked under the row lock), the launch comment, the run's pid,
+ * command and log paths, and the task as it now is. (Measured with `pnpm bench`: the transaction it replaces took six
  * round trips.)
  */
 export async function reportStarted(
@@ -42,6 +42,10 @@ export async function reportStarted(
         ), comment as (
           insert into task_comments (task_id, author, kind, body)
           select upd.id, ${`launcher:${input.worker_id}`}, 'ai-dispatch-log', ${body} from upd
+        ), run as (
+          update task_runs set started_at = now(), pid = ${input.pid}, command = ${JSON.stringify(input.command)}::jsonb,
+                 log_path = ${input.log_path}, err_log_path = ${input.err_log_path}
+          from upd where task_runs.task_id = upd.id and task_runs.attempt = ${input.attempt}
         )
         select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
   );
@@ -58,7 +62,7 @@ export async function reportFailed(
   input: ProcedureInput<Contract["dispatch"]["failed"]>,
 ): Promise<TTask> {
   const settings = await readDispatchSettings(db);
-  return db.transaction(async (tx) => {
+  const failed = await db.transaction(async (tx) => {
     const task = await blockAfterFailure(tx, fenceSql(input, IN_FLIGHT_STATUSES), {
       reason: input.reason,
       evidence: input.evidence,
@@ -72,8 +76,18 @@ export async function reportFailed(
         ...(input.duration_ms !== undefined ? { duration_ms: input.duration_ms } : {}),
       },
       failureAlertThreshold: settings.failureAlertThreshold,
+      run: {
+        outcome: input.outcome ?? "failed",
+        reasonCode: input.reason_code ?? null,
+        reasonParams: input.reason_params ?? null,
+        exitCode: input.exit_code ?? null,
+        signal: input.signal ?? null,
+        durationMs: input.duration_ms ?? null,
+        stdoutTotal: input.stdout_bytes ?? null,
+        stderrTotal: input.stderr_bytes ?? null,
+      },
     });
-    if (!task) return refuseReport(tx, input);
+    if (!task) return undefined;
     await audit(tx, {
       actor: `worker:${input.worker_id}`,
       action: "dispatch.failed",
@@ -83,11 +97,14 @@ export async function reportFailed(
     });
     return toTaskDto(task);
   });
+  // Outside the transaction: the refusal marks the run (refuseReport) and must not be rolled back with it.
+  return failed ?? refuseReport(db, input);
 }
 
 /**
  * finished → review, in one statement: the fenced UPDATE, the launcher
- * checkpoint, the AI time log and the revocation of the attempt's task tokens.
+ * checkpoint, the AI time log, the revocation of the attempt's task tokens and
+ * the run's end (outcome review).
  * (Measured with `pnpm bench`: the transaction it replaces took eight round trips.)
  */
 export async function reportFinished(
@@ -121,6 +138,11 @@ export async function reportFinished(
         ), revoke as (
           update task_tokens set revoked_at = now()
           where task_id = ${input.id} and revoked_at is null and exists (select 1 from upd)
+        ), run as (
+          update task_runs set ended_at = now(), exit_code = 0, duration_ms = ${input.duration_ms}, ai_minutes = ${minutes},
+                 outcome = 'review', stdout_total = ${input.stdout_bytes ?? null}::bigint, stderr_total = ${input.stderr_bytes ?? null}::bigint,
+                 log_path = coalesce(${input.log_path ?? null}::text, log_path), err_log_path = coalesce(${input.err_log_path ?? null}::text, err_log_path)
+          from upd where task_runs.task_id = upd.id and task_runs.attempt = ${input.attempt}
         )
         select * from done`,
   );

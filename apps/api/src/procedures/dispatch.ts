@@ -3,6 +3,7 @@ import { dispatchHealth } from "../dispatch/health.ts";
 import { recordHeartbeat, removeWorker } from "../dispatch/heartbeat.ts";
 import { nextWithWait } from "../dispatch/next.ts";
 import { reportFailed, reportFinished, reportStarted } from "../dispatch/reports.ts";
+import { waitForStops } from "../dispatch/stops.ts";
 import { runWatchdogPass } from "../watchdog/reconcile.ts";
 import type { ApiImplementation } from "./implementation.ts";
 
@@ -16,6 +17,8 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
       ctx.signal,
     ),
   heartbeat: ({ ctx, input }) => recordHeartbeat(ctx.db, input),
+  stops: ({ ctx, input }) =>
+    waitForStops(ctx.db, ctx.deps.stopWakeup, { workerId: input.worker_id, runningTaskIds: input.task_ids, waitMs: input.wait_ms ?? 0 }, ctx.signal),
   health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal),
   reconcileStale: async ({ ctx, input }) => {
     const pass = await runWatchdogPass(ctx.db, {
