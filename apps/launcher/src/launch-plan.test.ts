@@ -147,7 +147,7 @@ describe("launch plan", () => {
   it("refuses an unparsable launch_command, quoting it as evidence", () => {
     expect(planLaunch(claimOf({ agent: { launch_command: "cli 'oops {prompt}" } }), config, host(["cli"]))).toEqual({
       ok: false,
-      reason: "invalid launch command for agent echoer: unterminated single quote",
+      reason: "invalid launch command for agent echoer: unterminated single quote at character 5",
       evidence: "launch_command in OPS: cli 'oops {prompt}",
     });
   });

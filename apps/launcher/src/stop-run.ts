@@ -15,8 +15,9 @@ export interface RunStopperDeps {
 }
 
 /**
- * Stops runs the worker must give up: an operator's cancel, or a claim that
- * went elsewhere (the heartbeat's stop_task_ids, a started report refused).
+ * Stops runs the worker must give up: an operator's cancel, a claim that went
+ * elsewhere (dispatch/stops, the heartbeat's stop_task_ids, a started report
+ * refused), a run past its time limit.
  * The reason and the last signal are kept on the run's record, for its
  * failure report.
  */
@@ -31,14 +32,17 @@ export class RunStopper {
   }
 
   /** TERM the group, KILL after the grace period. */
-  async stop(taskId: number, knownReason?: string): Promise<void> {
+  async stop(taskId: number, knownReason?: string, kind?: LaunchRecord["stopKind"]): Promise<void> {
     const record = this.deps.runs.get(taskId);
     // A stop cut short by a launcher restart (reason saved, no signal result)
     // runs again, so an agent ignoring SIGTERM still gets its SIGKILL.
     if (!record || record.stoppedWith || this.stopping.has(taskId)) return;
     this.stopping.add(taskId);
     try {
-      record.stopReason ??= knownReason ?? (await this.whyStop(taskId));
+      if (record.stopReason === undefined) {
+        record.stopReason = knownReason ?? (await this.whyStop(taskId));
+        record.stopKind = kind ?? (record.stopReason === "cancelled by operator" ? "cancelled" : "not_held");
+      }
       this.deps.persist();
       this.deps.log.info({ task_id: taskId, pid: record.pid, reason: record.stopReason }, "stopping agent");
       const signal = await stopGroup(record.pid, this.deps.graceMs);
