@@ -1,6 +1,7 @@
 import { SLUG_PATTERN, type TAgent } from "@ops/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { LaunchCommandCheck } from "../components/LaunchCommandCheck.tsx";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { useAgents } from "../hooks.ts";
@@ -67,6 +68,7 @@ function AgentForm({ agent }: { agent: TAgent }) {
   const [command, setCommand] = useState(agent.launch_command ?? "");
   const [model, setModel] = useState(agent.default_model ?? "");
   const [dir, setDir] = useState(agent.working_dir ?? "");
+  const [limit, setLimit] = useState(agent.run_timeout_minutes === null ? "" : String(agent.run_timeout_minutes));
   const update = useMutation(
     trpc.agents.update.mutationOptions({
       onSuccess: () => {
@@ -77,7 +79,15 @@ function AgentForm({ agent }: { agent: TAgent }) {
   );
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    update.mutate({ id: agent.id, name, active, launch_command: orNull(command), default_model: orNull(model), working_dir: orNull(dir) });
+    update.mutate({
+      id: agent.id,
+      name,
+      active,
+      launch_command: orNull(command),
+      default_model: orNull(model),
+      working_dir: orNull(dir),
+      run_timeout_minutes: limit.trim() ? Number(limit) : null,
+    });
   };
   const id = `agent-${agent.id}`;
   return (
@@ -104,6 +114,10 @@ function AgentForm({ agent }: { agent: TAgent }) {
           <span>{t("agents.workingDir")}</span>
           <input value={dir} onChange={(e) => setDir(e.target.value)} />
         </label>
+        <label className="field">
+          <span>{t("agents.runTimeout")}</span>
+          <input inputMode="numeric" pattern="[0-9]*" value={limit} placeholder={t("agents.runTimeoutHint")} title="dispatch_run_timeout_minutes" onChange={(e) => setLimit(e.target.value)} />
+        </label>
       </div>
       <label className="field">
         <span>{t("agents.launchCommand")}</span>
@@ -112,6 +126,7 @@ function AgentForm({ agent }: { agent: TAgent }) {
           {t("agents.launchHint")}
         </small>
       </label>
+      <LaunchCommandCheck id={`${id}-problem`} command={command} />
       {update.error ? <ErrorBox error={update.error} /> : null}
       <div className="row">
         <button type="submit" className="btn btn-primary" disabled={update.isPending}>
@@ -166,6 +181,7 @@ function NewAgent() {
           <span>{t("agents.launchCommand")}</span>
           <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} />
         </label>
+        <LaunchCommandCheck id="new-agent-problem" command={command} />
         {create.error ? <ErrorBox error={create.error} /> : null}
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={create.isPending}>

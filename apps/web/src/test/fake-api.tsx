@@ -76,6 +76,7 @@ export const baseHandlers: Handlers = {
   "alerts.list": () => [],
   "tasks.list": () => ({ tasks: [], total: 0 }),
   "agents.list": () => [],
+  "runs.list": () => [],
 };
 
 export function task(overrides: Record<string, unknown> = {}) {

@@ -10,8 +10,10 @@ import { PATHS } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { TaskActions } from "./TaskActions.tsx";
+import { DispatchOutput } from "./DispatchOutput.tsx";
 import { BlockerHistory, CommentsSection, ContextSection, TimeLogsSection } from "./TaskEntries.tsx";
 import { TaskEditForm } from "./TaskEditForm.tsx";
+import { TaskRuns } from "./TaskRuns.tsx";
 
 /** Where the dispatch explanation is shown: a task not yet dispatched, or queued and waiting for a launcher. */
 const EXPLAINED_STATUSES: readonly TTaskStatus[] = ["backlog", "next", "queued", "waiting"];
@@ -70,6 +72,7 @@ export function TaskPage({ id }: { id: number }) {
           <BlockerHistory task={data} />
         </div>
       </div>
+      <TaskRuns task={data} />
       <ContextSection taskId={data.id} />
       <CommentsSection taskId={data.id} />
       <TimeLogsSection taskId={data.id} />
@@ -105,21 +108,6 @@ function TaskDetails({ task }: { task: TTask }) {
           </div>
         ))}
       </dl>
-    </Section>
-  );
-}
-
-function DispatchOutput({ task }: { task: TTask }) {
-  const { t } = useI18n();
-  return (
-    <Section id="dispatch-output" title={t("task.dispatchOutput")}>
-      {task.dispatch_output ? (
-        <pre className="code">
-          {JSON.stringify(task.dispatch_output, null, 2)}
-        </pre>
-      ) : (
-        <p className="muted">{t("task.dispatchOutputEmpty")}</p>
-      )}
     </Section>
   );
 }
