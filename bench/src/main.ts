@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery]`
+ * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery,output]`
  *
  * Measures this system (REST API, tRPC client, raw SQL ceiling) against
  * graphile-worker and pg-boss on the same PostgreSQL, one after the other, and

@@ -1,4 +1,4 @@
-import type { TClaimFence, TTaskStatus } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, isStatusIn, type TClaimFence, type TTaskStatus } from "@ops/contract";
 import { type DbOrTx, literalList } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { findTask } from "../domain/task-rows.ts";
@@ -27,9 +27,16 @@ export async function refuseReport(db: DbOrTx, fence: TClaimFence): Promise<neve
   const task = await findTask(db, fence.id);
   if (!task) throw notFound(`task ${fence.id}`);
   const message = `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`;
-  await db.execute(
-    sql`update task_runs set outcome = 'refused', ended_at = coalesce(ended_at, now()), reason = ${message}, reason_code = 'STALE_REPORT'
-        where task_id = ${fence.id} and attempt = ${fence.attempt} and worker_id = ${fence.worker_id} and outcome is null`,
-  );
+  if (!stillHeld(task, fence)) {
+    await db.execute(
+      sql`update task_runs set outcome = 'refused', ended_at = coalesce(ended_at, now()), reason = ${message}, reason_code = 'STALE_REPORT'
+          where task_id = ${fence.id} and attempt = ${fence.attempt} and worker_id = ${fence.worker_id} and outcome is null`,
+    );
+  }
   throw new OpsError("STALE_CLAIM", message);
+}
+
+/** The worker still holds this attempt and the task is in flight: a report out of step, not a stale claim. */
+export function stillHeld(task: { status: TTaskStatus; claimedBy: string | null; claimAttempt: number }, fence: TClaimFence): boolean {
+  return task.claimedBy === fence.worker_id && task.claimAttempt === fence.attempt && isStatusIn(IN_FLIGHT_STATUSES, task.status);
 }

@@ -5,9 +5,9 @@ import { audit } from "../audit.ts";
 import { blockAfterFailure, minutesOf } from "../domain/dispatch-failure.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
-import { taskFromRaw } from "../domain/task-rows.ts";
+import { findTask, taskFromRaw } from "../domain/task-rows.ts";
 import { OpsError } from "../errors.ts";
-import { fenceSql, refuseReport } from "./fence.ts";
+import { fenceSql, refuseReport, stillHeld } from "./fence.ts";
 
 // The launcher's three reports on a claimed task. Each changes the task in one
 // fenced UPDATE (fence.ts): a report for a claim the worker no longer holds
@@ -49,8 +49,13 @@ export async function reportStarted(
         )
         select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
   );
-  if (!row) return refuseReport(db, input);
-  return toTaskDto(taskFromRaw(row));
+  if (row) return toTaskDto(taskFromRaw(row));
+  // A retry of a started report that went through (its answer was lost: the API
+  // restarted mid-request) is answered as it was, not refused: refusing it would
+  // make the launcher stop a run it rightly holds.
+  const task = await findTask(db, input.id);
+  if (task?.status === "doing" && stillHeld(task, input)) return toTaskDto(task);
+  return refuseReport(db, input);
 }
 
 /**
