@@ -27,7 +27,16 @@ interface UploadRow {
  * the kept-output cap then lose their oldest tail chunks (trimOutput).
  */
 export async function storeOutputChunks(db: Db, workerId: string, chunks: readonly TOutputUploadChunk[]): Promise<TOutputUploadResult[]> {
-  const input = chunks.map((c, ord) => ({ ord, task_id: c.id, attempt: c.attempt, stream: c.stream, file_offset: c.offset, length: c.length, body: c.text }));
+  // PostgreSQL text cannot hold NUL (launchers replace it already; a hand-made upload might not).
+  const input = chunks.map((c, ord) => ({
+    ord,
+    task_id: c.id,
+    attempt: c.attempt,
+    stream: c.stream,
+    file_offset: c.offset,
+    length: c.length,
+    body: c.text.replaceAll("\u0000", "\uFFFD"),
+  }));
   const rows = await queryPrepared<UploadRow>(
     db,
     sql`with input as (

@@ -149,6 +149,14 @@ describe("run output", () => {
     expect(tail.chunks.map((k) => k.text)).toEqual(["world\n", "bye\n"]);
   });
 
+  it("stores a NUL byte (which PostgreSQL text cannot hold) as U+FFFD instead of failing the upload", async () => {
+    const c = await claimed("w-nul");
+    await started(c, "w-nul");
+    const result = await upload("w-nul", [{ ...chunk(c, "stdout", 0, "a\u0000b\n"), length: 4 }]);
+    expect(result.results[0]!.status).toBe("stored");
+    expect((await fullOutput(c.id, c.runId)).chunks[0]!.text).toBe("a\uFFFDb\n");
+  });
+
   it("is done once the run ended and the reported file sizes have arrived", async () => {
     const c = await claimed("w-done");
     await started(c, "w-done");

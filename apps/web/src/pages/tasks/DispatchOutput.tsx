@@ -31,6 +31,20 @@ export function commandLine(argv: readonly string[] | null | undefined): string 
     .join(" ");
 }
 
+/** Label, value and whether the value is code (paths, argv), as a definition list. */
+export function FieldList({ rows, testId }: { rows: Array<[string, string, boolean]>; testId: string }) {
+  return (
+    <dl className="details run-fields" data-testid={testId}>
+      {rows.map(([label, value, mono]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd className={mono ? "mono" : undefined}>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 /** What the launcher recorded of the last dispatch, as fields instead of a JSON dump. */
 export function DispatchOutput({ task }: { task: TTask }) {
   const { t, lang } = useI18n();
@@ -51,14 +65,7 @@ export function DispatchOutput({ task }: { task: TTask }) {
   return (
     <Section id="dispatch-output" title={t("task.dispatchOutput")}>
       {out ? (
-        <dl className="details run-fields" data-testid="dispatch-output">
-          {rows.map(([label, value, mono]) => (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd className={mono ? "mono" : undefined}>{value}</dd>
-            </div>
-          ))}
-        </dl>
+        <FieldList rows={rows} testId="dispatch-output" />
       ) : (
         <p className="muted">{t("task.dispatchOutputEmpty")}</p>
       )}

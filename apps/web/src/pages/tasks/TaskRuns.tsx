@@ -6,7 +6,7 @@ import { QueryView } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
 import { type MessageKey, useI18n } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { commandLine, formatDuration } from "./DispatchOutput.tsx";
+import { commandLine, FieldList, formatDuration } from "./DispatchOutput.tsx";
 import { RunOutput } from "./RunOutput.tsx";
 import "./runs.css";
 
@@ -103,14 +103,5 @@ function RunFields({ run }: { run: TRun }) {
     [t("runs.logPath"), run.log_path ?? "—", true],
     [t("runs.errLogPath"), run.err_log_path ?? "—", true],
   ];
-  return (
-    <dl className="details run-fields" data-testid="run-fields">
-      {rows.map(([label, value, mono]) => (
-        <div key={label}>
-          <dt>{label}</dt>
-          <dd className={mono ? "mono" : undefined}>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <FieldList rows={rows} testId="run-fields" />;
 }
