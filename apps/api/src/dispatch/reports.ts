@@ -45,7 +45,7 @@ export async function reportStarted(
         ), run as (
           update task_runs set started_at = now(), pid = ${input.pid}, command = ${JSON.stringify(input.command)}::jsonb,
                  log_path = ${input.log_path}, err_log_path = ${input.err_log_path}
-          from upd where task_runs.task_id = upd.id and task_runs.attempt = ${input.attempt}
+          where task_runs.task_id = ${input.id} and task_runs.attempt = ${input.attempt} and exists (select 1 from upd)
         )
         select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
   );
@@ -147,7 +147,7 @@ export async function reportFinished(
           update task_runs set ended_at = now(), exit_code = 0, duration_ms = ${input.duration_ms}, ai_minutes = ${minutes},
                  outcome = 'review', stdout_total = ${input.stdout_bytes ?? null}::bigint, stderr_total = ${input.stderr_bytes ?? null}::bigint,
                  log_path = coalesce(${input.log_path ?? null}::text, log_path), err_log_path = coalesce(${input.err_log_path ?? null}::text, err_log_path)
-          from upd where task_runs.task_id = upd.id and task_runs.attempt = ${input.attempt}
+          where task_runs.task_id = ${input.id} and task_runs.attempt = ${input.attempt} and exists (select 1 from upd)
         )
         select * from done`,
   );

@@ -43,13 +43,18 @@ export async function storeOutputChunks(db: Db, workerId: string, chunks: readon
           select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
             as i(ord int, task_id int, attempt int, stream text, file_offset bigint, length int, body text)
         ), fenced as (
+          -- Driven from the upload's own (task, attempt) pairs, each found through
+          -- the run's unique index and locked in task order: the plan cannot turn
+          -- into a scan of every run, however it was cached.
           select r.id as run_id, r.task_id, r.attempt, r.stdout_bytes, r.stderr_bytes, r.output_bytes,
                  ${intSetting("run_output_max_kb")} as cap_kb
-          from task_runs r join tasks t on t.id = r.task_id and t.claim_attempt = r.attempt
-          where (r.task_id, r.attempt) in (select task_id, attempt from input) and r.worker_id = ${workerId}
-            and (r.outcome is null or r.outcome not in ('lost', 'refused')) and r.output_pruned_at is null
-          order by r.id
-          for update of r
+          from (select distinct task_id, attempt from input order by task_id, attempt) k
+          cross join lateral (
+            select r.* from task_runs r join tasks t on t.id = r.task_id and t.claim_attempt = r.attempt
+            where r.task_id = k.task_id and r.attempt = k.attempt and r.worker_id = ${workerId}
+              and (r.outcome is null or r.outcome not in ('lost', 'refused')) and r.output_pruned_at is null
+            for update of r
+          ) r
         ), ordered as (
           select i.*, f.run_id, f.output_bytes, f.cap_kb, octet_length(i.body) as bytes,
                  (case i.stream when 'stdout' then f.stdout_bytes else f.stderr_bytes end)

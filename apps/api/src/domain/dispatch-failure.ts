@@ -61,7 +61,8 @@ export async function blockAfterFailure(tx: DbOrTx, where: SQL, report: FailureR
                  duration_ms = coalesce(${run.durationMs ?? null}::bigint, (extract(epoch from now() - coalesce(task_runs.started_at, task_runs.claimed_at)) * 1000)::bigint),
                  ai_minutes = ${minutes}::int,
                  stdout_total = ${run.stdoutTotal ?? null}::bigint, stderr_total = ${run.stderrTotal ?? null}::bigint
-          from upd where task_runs.task_id = upd.id and task_runs.attempt = upd.claim_attempt and task_runs.outcome is null
+          -- Scalar subqueries, so the run is found through its (task_id, attempt) index, not a join the planner may scan for.
+          where task_runs.task_id = (select id from upd) and task_runs.attempt = (select claim_attempt from upd) and task_runs.outcome is null
         )
         select * from upd`,
   );
