@@ -1,8 +1,8 @@
-import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// The launcher's own streamer: the API gets exactly what real launchers send.
-import { OutputStreamer } from "../../apps/launcher/src/output-streamer.ts";
+import { fileURLToPath } from "node:url";
 import { preloadQueued, startOurSystem } from "./ours.ts";
 import type { Sizes } from "./types.ts";
 import { ADMIN_DATABASE_URL, log, now, pool, round, sleep, type Stats, stats, xactCount } from "./util.ts";
@@ -26,12 +26,10 @@ export interface OutputResult {
   xact_per_lifecycle: number;
 }
 
-/** A stand-in for the pino logger the streamer writes to: the bench prints its own figures. */
-const quietLog = { info() {}, warn() {}, error() {} } as never;
-
 /**
  * 50 agents each writing ~20 KB/s of output (lines on stdout, a line a second
- * on stderr) into log files, streamed by five launchers' OutputStreamers
+ * on stderr) into log files, streamed by five launchers' OutputStreamers (the
+ * launcher's own code, in a process of their own: output-launchers.ts)
  * through POST /api/dispatch/output, while a worker claims tasks through
  * POST /api/dispatch/next; claim latency is compared with the same claims
  * without output. At the end every run's received byte counts must equal its
@@ -45,7 +43,6 @@ export async function outputScenario(sizes: Sizes): Promise<OutputResult> {
   // The watchdog's timer would add its own transactions to the per-lifecycle count; dispatch/next still runs it when due.
   const sys = await startOurSystem("ops_bench_output", { OPS_WATCHDOG_INTERVAL_MS: "3600000" });
   const dir = mkdtempSync(join(tmpdir(), "ops-bench-output-"));
-  const timers: NodeJS.Timeout[] = [];
   try {
     const [codex] = await sys.sql`select id from agents where slug = 'codex' and workspace_id = 1`;
     const claimWorker = "bench-claimer";
@@ -104,52 +101,24 @@ export async function outputScenario(sizes: Sizes): Promise<OutputResult> {
       await sys.rest.started({ id: r.task.id, worker_id: workerId, attempt: r.attempt, pid: 1, command: ["bench-agent"], log_path: out, err_log_path: err });
       runs.push({ taskId: r.task.id, attempt: r.attempt, launcher, out, err });
     }
-    let uploads = 0;
-    const streamers = Array.from({ length: launchers }, (_, l) => {
-      const workerId = `bench-launcher-${l}`;
-      return new OutputStreamer({
-        upload: async (chunks) => {
-          uploads++;
-          return (await sys.rest.call("POST", "/dispatch/output", { worker_id: workerId, chunks })).results;
-        },
-        log: quietLog,
-        secrets: () => [sys.api.serviceToken],
-        persist: () => {},
-      });
+    // The launchers and their agents, in a process of their own (output-launchers.ts).
+    const child = spawn(process.execPath, ["--import", "tsx", join(fileURLToPath(new URL(".", import.meta.url)), "output-launchers.ts")], {
+      env: { ...process.env, OUTPUT_BENCH: JSON.stringify({ apiBase: sys.api.apiBase, token: sys.api.serviceToken, writeMs: windowMs, bytesPerSecond, runs }) },
+      stdio: ["ignore", "pipe", "inherit"],
     });
-    for (const run of runs) streamers[run.launcher]!.track({ taskId: run.taskId, attempt: run.attempt, logPath: run.out, errLogPath: run.err });
-
-    // Agents: every 100 ms about 2 KB of numbered lines on stdout; a line a second on stderr.
-    let line = 0;
-    const piece = Math.round(bytesPerSecond / 10);
-    timers.push(
-      setInterval(() => {
-        for (const run of runs) {
-          let text = "";
-          while (text.length < piece) text += `${run.taskId} line ${line++} ${"lorem ipsum dolor sit amet ".repeat(3)}\n`;
-          appendFileSync(run.out, text);
-        }
-      }, 100),
-      setInterval(() => {
-        for (const run of runs) appendFileSync(run.err, `\u001b[33mwarning\u001b[0m at ${Date.now()}\n`);
-      }, 1000),
-    );
-    // Launchers: the supervise tick.
-    timers.push(setInterval(() => streamers.forEach((s) => void s.flush()), 250));
+    let childOut = "";
+    child.stdout!.on("data", (d) => (childOut += d));
+    const childDone = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    while (!childOut.includes("writing") && child.exitCode === null) await sleep(50);
 
     const t0 = now();
     const underOutput: number[] = [];
     await claimUntil(underOutput, t0 + windowMs);
     const elapsed = (now() - t0) / 1000;
-    for (const timer of timers.splice(0)) clearInterval(timer);
-
-    // The runs end: stream the rest, then compare.
-    for (const run of runs) streamers[run.launcher]!.finish(run.taskId, run.attempt);
-    const deadline = now() + 120_000;
-    while (streamers.some((s) => !s.idle) && now() < deadline) {
-      await Promise.all(streamers.map((s) => s.flush()));
-      await sleep(250);
-    }
+    // The runs end: the launchers stream the rest and report how many uploads they made.
+    const code = await childDone;
+    if (code !== 0) throw new Error(`the output launchers exited with ${code}`);
+    const { uploads } = JSON.parse(childOut.trim().split("\n").at(-1) ?? "{}") as { uploads: number };
     const received = await sys.sql`select task_id, stdout_bytes + stderr_bytes as bytes from task_runs where task_id in ${sys.sql(runs.map((r) => r.taskId))}`;
     const byTask = new Map(received.map((r) => [Number(r.task_id), Number(r.bytes)]));
     const short: OutputResult["runs_short"] = [];
@@ -176,7 +145,6 @@ export async function outputScenario(sizes: Sizes): Promise<OutputResult> {
       xact_per_lifecycle: xactPerLifecycle,
     };
   } finally {
-    for (const timer of timers) clearInterval(timer);
     await sys.stop();
     rmSync(dir, { recursive: true, force: true });
   }
