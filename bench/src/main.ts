@@ -173,7 +173,7 @@ if (output) {
   targets.push({
     target: "claim p99 < 20 ms with 50 agents streaming ~20 KB/s each; no output lost",
     met: (output.claim_ms_under_output.p99 ?? 1e9) < 20 && output.runs_short.length === 0,
-    detail: `claim p99 ${output.claim_ms_under_output.p99} ms under output (${output.claim_ms_idle.p99} ms without), ${output.uploads_per_s} uploads/s, ${output.mb_received} MB received; runs with every byte ${output.runs_complete}/${output.agents}; ${output.xact_per_lifecycle} transactions per claim → started → finished`,
+    detail: `claim p99 ${output.claim_ms_under_output.p99} ms under output (${output.claim_ms_idle.p99} ms without), ${output.uploads_per_s} uploads/s, ${output.mb_received} MB received; runs with every byte ${output.runs_complete}/${output.agents}${output.xact_per_lifecycle === null ? "" : `; ${output.xact_per_lifecycle} transactions per claim → started → finished`}`,
   });
 }
 

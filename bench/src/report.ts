@@ -108,7 +108,7 @@ export function renderMarkdown(r: {
       table(
         ["claims", "claim p50 ms", "claim p99 ms", "uploads/s", "MB received", "runs with every byte", "xact per lifecycle"],
         [
-          ["no output", v(o.claim_ms_idle.p50), v(o.claim_ms_idle.p99), "–", "–", "–", o.xact_per_lifecycle],
+          ["no output", v(o.claim_ms_idle.p50), v(o.claim_ms_idle.p99), "–", "–", "–", v(o.xact_per_lifecycle)],
           [`${o.claims_under_output} under output`, v(o.claim_ms_under_output.p50), v(o.claim_ms_under_output.p99), o.uploads_per_s, o.mb_received, `${o.runs_complete}/${o.agents}`, "–"],
         ],
       ),
