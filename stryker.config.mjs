@@ -10,7 +10,7 @@ export default {
     "packages/contract/src/settings.ts",
     "apps/api/src/dispatch/model-match.ts",
     "apps/api/src/auth/crypto.ts",
-    "apps/launcher/src/argv.ts",
+    "packages/contract/src/launch-command.ts",
     "apps/launcher/src/launch-plan.ts",
     "apps/launcher/src/outcome.ts",
   ],

@@ -5,8 +5,8 @@
 #
 # Steps: check the task (interactive, agent assigned), remember dispatch_enabled,
 # enable dispatch, dispatch the task, watch queued -> dispatching -> doing, show
-# dispatch_output and the detached log paths, then put dispatch_enabled back to
-# the value it had. The restore runs on every exit path: success, error, Ctrl-C
+# dispatch_output, the detached log paths and where to read the run's output,
+# then put dispatch_enabled back to the value it had. The restore runs on every exit path: success, error, Ctrl-C
 # (SIGINT), SIGTERM. It happens as soon as the task is claimed, so no other
 # queued task gets dispatched behind the pilot's back.
 #
@@ -154,11 +154,18 @@ while :; do
   sleep "$poll_s"
 done
 
-# Claimed: nothing else should be dispatched on the pilot's account.
+# Claimed: nothing else should be dispatched on the pilot's account. The
+# restore's own request reuses the body file, so keep the task as it was read.
+task_json="$(body)"
 restore_dispatch
 echo "[pilot] dispatch_output:"
-body | jq '.dispatch_output'
-echo "[pilot] logs: $(body | jq -r '.dispatch_output.log_path // "?"') $(body | jq -r '.dispatch_output.err_log_path // "?"')"
+jq '.dispatch_output' <<<"$task_json"
+echo "[pilot] logs: $(jq -r '.dispatch_output.log_path // "?"' <<<"$task_json") $(jq -r '.dispatch_output.err_log_path // "?"' <<<"$task_json")"
+api GET "/tasks/$task_id/runs?limit=1"
+if [[ "$status" == "200" ]]; then
+  run_id="$(body | jq -r '.[0].id // empty')"
+  [[ -z "$run_id" ]] || echo "[pilot] run $run_id output: curl -H 'X-OPS-Service-Token: ...' '$api_base/tasks/$task_id/runs/$run_id/output?format=text'"
+fi
 
 if ((wait_finish == 1)); then
   while :; do

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery]`
+ * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery,output]`
  *
  * Measures this system (REST API, tRPC client, raw SQL ceiling) against
  * graphile-worker and pg-boss on the same PostgreSQL, one after the other, and
@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { drainOurs, drainRaw, pickupOurs, startOurSystem } from "./ours.ts";
 import { drainGraphile, drainPgBoss, pickupGraphile, pickupPgBoss, startGraphile, startPgBoss } from "./peers.ts";
+import { type OutputResult, outputScenario } from "./output.ts";
 import { type RecoveryResult, recoveryScenario } from "./recovery.ts";
 import { renderMarkdown } from "./report.ts";
 import { type ScaleResult, scaleScenario } from "./scale.ts";
@@ -21,7 +22,7 @@ import { log, machine, now, round } from "./util.ts";
 const args = process.argv.slice(2).filter((a) => a !== "--");
 const quick = args.includes("--quick");
 const only = new Set(
-  (args.find((a) => a.startsWith("--only="))?.slice(7) ?? "drain,pickup,scale,recovery").split(",").filter(Boolean),
+  (args.find((a) => a.startsWith("--only="))?.slice(7) ?? "drain,pickup,scale,recovery,output").split(",").filter(Boolean),
 );
 const outName = args.find((a) => a.startsWith("--out="))?.slice(6) ?? (quick ? "quick" : "latest");
 const sizes = quick ? QUICK : FULL;
@@ -34,6 +35,7 @@ const drain: DrainRow[] = [];
 const pickup: PickupRow[] = [];
 let scale: ScaleResult | undefined;
 let recovery: RecoveryResult | undefined;
+let output: OutputResult | undefined;
 const failures: string[] = [];
 
 async function section(name: string, fn: () => Promise<void>) {
@@ -104,6 +106,7 @@ if (only.has("drain") || only.has("pickup")) {
 }
 if (only.has("scale")) await section("scale", async () => void (scale = await scaleScenario(sizes)));
 if (only.has("recovery")) await section("recovery", async () => void (recovery = await recoveryScenario(sizes)));
+if (only.has("output")) await section("output", async () => void (output = await outputScenario(sizes)));
 
 function fmtDrain(r: DrainRow) {
   return `drain ${r.system} [${r.variant}] W=${r.workers}: ${r.tasks_per_s}/s (claim p50 ${r.claim_ms?.p50 ?? "-"} ms), dup ${r.duplicates}`;
@@ -166,12 +169,21 @@ if (recovery) {
   });
 }
 
+if (output) {
+  targets.push({
+    target: "claim p99 < 20 ms with 50 agents streaming ~20 KB/s each; no output lost",
+    met: (output.claim_ms_under_output.p99 ?? 1e9) < 20 && output.runs_short.length === 0,
+    detail: `claim p99 ${output.claim_ms_under_output.p99} ms under output (${output.claim_ms_idle.p99} ms without), ${output.uploads_per_s} uploads/s, ${output.mb_received} MB received; runs with every byte ${output.runs_complete}/${output.agents}${output.xact_per_lifecycle === null ? "" : `; ${output.xact_per_lifecycle} transactions per claim → started → finished`}`,
+  });
+}
+
 // A duplicate in this system fails the run; a peer's is a finding, reported in the table.
 const ours = (system: string) => system.startsWith("ops") || system.startsWith("raw");
 const correctness = [
   ...drain.filter((r) => r.duplicates > 0 && ours(r.system)).map((r) => `${r.system} W=${r.workers}: ${r.duplicates} duplicates`),
   ...pickup.filter((r) => r.duplicates > 0 && ours(r.system)).map((r) => `${r.system} pickup: ${r.duplicates} duplicates`),
   ...(recovery && (recovery.lost > 0 || recovery.ran_twice > 0) ? [`recovery: lost ${recovery.lost}, ran twice ${recovery.ran_twice}`] : []),
+  ...(output?.runs_short.length ? [`output: ${output.runs_short.length} runs lost bytes (${JSON.stringify(output.runs_short.slice(0, 3))})`] : []),
 ];
 
 const result = {
@@ -185,6 +197,7 @@ const result = {
   pickup,
   scale,
   recovery,
+  output,
   targets,
   correctness_failures: correctness,
   failures,

@@ -1,3 +1,4 @@
+import type { OutputResult } from "./output.ts";
 import type { RecoveryResult } from "./recovery.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { DrainRow, PickupRow } from "./types.ts";
@@ -16,6 +17,7 @@ export function renderMarkdown(r: {
   pickup: PickupRow[];
   scale: ScaleResult | undefined;
   recovery: RecoveryResult | undefined;
+  output?: OutputResult | undefined;
   targets: { target: string; met: boolean | null; detail: string }[];
   correctness_failures: string[];
   failures: string[];
@@ -97,6 +99,19 @@ export function renderMarkdown(r: {
     out.push(
       "",
       `With the defaults (${x.projection_default_s.worker_stale_seconds} s stale, ${x.projection_default_s.watchdog_interval_s} s watchdog timer): recovered within ${x.projection_default_s.expected_max_s} s at most (projected from this run: ${x.projection_default_s.from_measurement_s} s).`,
+    );
+  }
+  if (r.output) {
+    const o = r.output;
+    out.push("", `**5. Output** (${o.agents} agents × ${round(o.bytes_per_agent_per_s / 1024, 0)} KB/s of stdout/stderr streamed by ${o.launchers} launchers for ${o.window_s} s, while a worker claims)`, "");
+    out.push(
+      table(
+        ["claims", "claim p50 ms", "claim p99 ms", "uploads/s", "MB received", "runs with every byte", "xact per lifecycle"],
+        [
+          ["no output", v(o.claim_ms_idle.p50), v(o.claim_ms_idle.p99), "–", "–", "–", v(o.xact_per_lifecycle)],
+          [`${o.claims_under_output} under output`, v(o.claim_ms_under_output.p50), v(o.claim_ms_under_output.p99), o.uploads_per_s, o.mb_received, `${o.runs_complete}/${o.agents}`, "–"],
+        ],
+      ),
     );
   }
   if (r.targets.length) {

@@ -1,6 +1,7 @@
 import type { OpsDatabase } from "@ops/db";
 import type { Logger } from "pino";
 import type { ServiceTokenVerifier } from "./auth/authenticate.ts";
+import type { StopWakeup } from "./dispatch/stops.ts";
 import type { DispatchWakeup } from "./dispatch/wakeup.ts";
 import type { Env } from "./env.ts";
 
@@ -11,4 +12,6 @@ export interface AppDeps {
   log: Logger;
   serviceTokens: ServiceTokenVerifier;
   wakeup: DispatchWakeup;
+  /** Parked dispatch/stops long-polls, woken by a cancel's NOTIFY. */
+  stopWakeup: StopWakeup;
 }

@@ -1,5 +1,6 @@
 import { createDb, seedDefaults } from "@ops/db";
 import { bootstrapCredentials } from "./auth/bootstrap.ts";
+import { startOutputRetention } from "./watchdog/output-retention.ts";
 import { startWatchdogTimer } from "./watchdog/timer.ts";
 import { loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
@@ -19,6 +20,7 @@ await seedDefaults(database.db);
 const { generated } = await bootstrapCredentials(database.db, env);
 const { app, deps } = await buildServer(env, database, log);
 const stopWatchdog = startWatchdogTimer(database.db, log, env.OPS_WATCHDOG_INTERVAL_MS);
+const stopRetention = startOutputRetention(database.db, log);
 await app.listen({ host: env.HOST, port: env.PORT });
 const url = `http://${env.HOST}:${env.PORT}`;
 log.info({ url, database: database.kind, dataDir: database.kind === "pglite" ? env.OPS_DATA_DIR : undefined }, "OPS Center API listening");
@@ -42,7 +44,9 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, "shutting down");
   stopWatchdog();
+  stopRetention();
   await deps.wakeup.stop();
+  await deps.stopWakeup.stop();
   await app.close();
   await database.close();
   process.exit(0);

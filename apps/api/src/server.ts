@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import { ServiceTokenVerifier } from "./auth/authenticate.ts";
 import type { AppDeps } from "./deps.ts";
+import { StopWakeup } from "./dispatch/stops.ts";
 import { DispatchWakeup } from "./dispatch/wakeup.ts";
 import type { Env } from "./env.ts";
 import { implementation } from "./procedures/index.ts";
@@ -61,7 +62,9 @@ const defaultWebDist = resolve(dirname(fileURLToPath(import.meta.url)), "../../w
 export async function buildServer(env: Env, database: OpsDatabase, log: Logger): Promise<BuiltServer> {
   const wakeup = new DispatchWakeup(database, log);
   await wakeup.start();
-  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), wakeup };
+  const stopWakeup = new StopWakeup(database, log);
+  await stopWakeup.start();
+  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), wakeup, stopWakeup };
   const appRouter = buildAppRouter(implementation);
 
   const app = Fastify({

@@ -89,6 +89,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
     },
     async close() {
       await deps.wakeup.stop();
+      await deps.stopWakeup.stop();
       await app.close();
       await database.close();
       await fresh?.drop();

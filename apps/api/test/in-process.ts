@@ -7,6 +7,7 @@ import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/
 import { ServiceTokenVerifier } from "../src/auth/authenticate.ts";
 import type { Principal } from "../src/auth/principal.ts";
 import type { AppDeps } from "../src/deps.ts";
+import { StopWakeup } from "../src/dispatch/stops.ts";
 import { DispatchWakeup } from "../src/dispatch/wakeup.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
@@ -44,7 +45,10 @@ export async function startInProcessApi(): Promise<InProcessApi> {
   await database.migrate();
   await seedDefaults(database.db);
   const log = createLogger("debug", pino.destination({ dest: testLogFile("api-caller"), sync: true }));
-  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), wakeup: new DispatchWakeup(database, log) };
+  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db),
+    wakeup: new DispatchWakeup(database, log),
+    stopWakeup: new StopWakeup(database, log),
+  };
   const appRouter = buildAppRouter(implementation);
   return {
     database,
@@ -63,6 +67,7 @@ export async function startInProcessApi(): Promise<InProcessApi> {
     },
     async close() {
       await deps.wakeup.stop();
+      await deps.stopWakeup.stop();
       await database.close();
       await fresh.drop();
     },

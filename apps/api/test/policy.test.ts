@@ -69,12 +69,12 @@ describe("access policy against the live API", () => {
     return (await svc("POST", "/tasks", { title: `policy ${++n}`, execution: "interactive", agent_slug: "codex", ...fields })).body;
   }
   /** A task claimed by a worker (by default one of its own), with the agent token of that claim. */
-  async function claimedTask(worker = `policy-w-${n + 1}`): Promise<{ id: number; token: string; attempt: number; worker: string }> {
+  async function claimedTask(worker = `policy-w-${n + 1}`): Promise<{ id: number; token: string; attempt: number; worker: string; run: number }> {
     const t = await task({ priority: 1000 });
     await svc("POST", `/tasks/${t.id}/dispatch`);
     const claim = (await svc("POST", "/dispatch/next", { worker_id: worker, agent_slugs: ["codex"] })).body;
     expect(claim.task?.id, JSON.stringify(claim)).toBe(t.id);
-    return { id: t.id, token: claim.task_token, attempt: claim.attempt, worker };
+    return { id: t.id, token: claim.task_token, attempt: claim.attempt, worker, run: claim.run_id };
   }
 
   /**
@@ -177,6 +177,14 @@ describe("access policy against the live API", () => {
         return claimed((c) => ({ id: c.id, worker_id: c.worker, attempt: c.attempt, reason: "policy" }));
       case "dispatch.finished":
         return claimed((c) => ({ id: c.id, worker_id: c.worker, attempt: c.attempt, exit_code: 0, duration_ms: 1 }));
+      case "dispatch.stops":
+        return { input: { worker_id: workerId ?? "policy-stops", task_ids: [], wait_ms: 0 } };
+      case "runs.list":
+        return claimed((c) => ({ id: c.id }));
+      case "runs.get": case "runs.output":
+        return claimed((c) => ({ id: c.id, run: c.run }));
+      case "runs.upload":
+        return claimed((c) => ({ worker_id: c.worker, chunks: [{ id: c.id, attempt: c.attempt, stream: "stdout", offset: 0, length: 1, text: "x" }] }));
       case "alerts.resolve": {
         const c = await claimedTask();
         await svc("POST", `/dispatch/tasks/${c.id}/failed`, { worker_id: c.worker, attempt: c.attempt, reason: "policy" });

@@ -4,12 +4,18 @@ import { ClaimLoop } from "./claim-loop.ts";
 import type { LauncherConfig } from "./env.ts";
 import { type LaunchRecord, readExitRecord, startRun, tailOf, thisHost } from "./launch.ts";
 import { type Claim, type LaunchRefusal, planLaunch } from "./launch-plan.ts";
+import { pruneLaunchLogs } from "./log-retention.ts";
 import { classifyOutcome } from "./outcome.ts";
 import { ReportOutbox, sendThrough } from "./outbox.ts";
+import { OutputStreamer } from "./output-streamer.ts";
 import { isAlive } from "./processes.ts";
+import { SecretRedactor } from "./redact.ts";
 import { startedReportOf } from "./reports.ts";
+import { overdueRuns, timedOutReason } from "./run-timer.ts";
+import { runtimeCredentialValues } from "./runtimes.ts";
 import { sleep } from "./sleep.ts";
 import type { LaunchState } from "./state.ts";
+import { StopWatch } from "./stop-watch.ts";
 import { RunStopper } from "./stop-run.ts";
 import { UsableRuntimes } from "./usable-runtimes.ts";
 import type { Logger, WorkerLog } from "./worker-log.ts";
@@ -17,6 +23,8 @@ import type { Logger, WorkerLog } from "./worker-log.ts";
 const LAUNCHER_VERSION = "1.0.0";
 
 const SUPERVISE_MS = 250;
+const LOG_PRUNE_MS = 60 * 60 * 1000;
+const UPLOAD_TIMEOUT_MS = 15_000;
 /** The contract caps a failure report's evidence. */
 const MAX_EVIDENCE = 20_000;
 
@@ -46,10 +54,14 @@ export class Launcher {
   private readonly outbox: ReportOutbox;
   private readonly stopper: RunStopper;
   private readonly claims: ClaimLoop;
+  private readonly output: OutputStreamer;
+  private readonly stops: StopWatch;
   private readonly abort = new AbortController();
   private heartbeatTimer?: NodeJS.Timeout;
   private superviseTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private claimLoopDone?: Promise<void>;
+  private stopWatchDone?: Promise<void>;
   private warnedStale = false;
   private beating = false;
 
@@ -74,6 +86,21 @@ export class Launcher {
       },
       onStaleStart: (taskId) => void this.stopper.stop(taskId, "task no longer held by this worker at start"),
     });
+    this.output = new OutputStreamer({
+      upload: async (chunks) =>
+        (await api.runs.upload.mutate({ worker_id: config.workerId, chunks }, { signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS) })).results,
+      log,
+      secrets: () => this.fixedSecrets(),
+      persist,
+    });
+    this.stops = new StopWatch({
+      api,
+      log,
+      workerId: config.workerId,
+      signal: this.abort.signal,
+      runningTaskIds: () => [...this.runs.keys()],
+      onStop: (stop) => void this.stopper.stop(stop.id, stop.reason, stop.code),
+    });
     this.claims = new ClaimLoop({
       api,
       log,
@@ -93,8 +120,10 @@ export class Launcher {
   async start(): Promise<void> {
     const saved = this.state.load();
     this.outbox.restore(saved.reports);
+    this.output.restore(saved.outputs);
     for (const record of saved.launches) {
       this.runs.set(record.taskId, record);
+      if (!this.output.has(record.taskId, record.attempt)) this.output.track(record);
       const alive = isAlive(record.pid, record.procStart);
       this.log.info(
         { task_id: record.taskId, pid: record.pid, attempt: record.attempt },
@@ -113,6 +142,9 @@ export class Launcher {
       this.config.heartbeatIntervalMs,
     );
     this.claimLoopDone = this.claims.run();
+    this.stopWatchDone = this.stops.run();
+    this.pruneLogs();
+    this.pruneTimer = setInterval(() => this.pruneLogs(), LOG_PRUNE_MS);
     this.log.info(
       {
         worker_id: this.config.workerId,
@@ -131,7 +163,10 @@ export class Launcher {
     this.abort.abort();
     clearInterval(this.heartbeatTimer);
     clearInterval(this.superviseTimer);
+    clearInterval(this.pruneTimer);
+    this.stops.runsChanged();
     await this.claimLoopDone;
+    await this.stopWatchDone;
     await this.supervise();
     // The last beat must go out even if a regular one is in flight.
     for (let i = 0; i < 300 && this.beating; i++) await sleep(50);
@@ -143,7 +178,7 @@ export class Launcher {
 
   private save(): void {
     try {
-      this.state.save({ launches: [...this.runs.values()], reports: [...this.outbox.reports] });
+      this.state.save({ launches: [...this.runs.values()], reports: [...this.outbox.reports], outputs: this.output.entries });
     } catch (error) {
       this.log.error({ path: this.state.path, error: (error as Error).message }, "could not write the launcher state file");
     }
@@ -176,6 +211,7 @@ export class Launcher {
         running_task_ids: running,
         free_slots: this.shuttingDown ? 0 : Math.max(0, this.config.maxConcurrent - this.runs.size),
         cli_versions: this.runtimes.versions,
+        runtimes: this.runtimes.states,
       },
       { signal: AbortSignal.timeout(15_000) },
     );
@@ -186,11 +222,18 @@ export class Launcher {
         "heartbeat interval is too close to dispatch_worker_stale_seconds; lower OPS_HEARTBEAT_INTERVAL_MS",
       );
     }
-    for (const stop of result.stop_tasks) void this.stopper.stop(stop.id, stop.reason);
+    for (const stop of result.stop_tasks) void this.stopper.stop(stop.id, stop.reason, stop.code);
   }
 
-  /** Notices ended runs (by the wrapper's exit record, or a dead group), queues their outcome, sends what is due. */
+  /**
+   * Stops runs past their time limit, notices ended runs (by the wrapper's
+   * exit record, or a dead group), queues their outcome, sends what is due:
+   * reports, then new output.
+   */
   private async supervise(): Promise<void> {
+    for (const record of overdueRuns(this.runs.values(), Date.now())) {
+      void this.stopper.stop(record.taskId, timedOutReason(record.timeoutMinutes!), "timed_out");
+    }
     for (const record of [...this.runs.values()]) {
       if (this.stopper.isStopping(record.taskId)) continue;
       let exit = readExitRecord(record.exitPath);
@@ -199,12 +242,37 @@ export class Launcher {
         exit = readExitRecord(record.exitPath);
       }
       this.runs.delete(record.taskId);
-      const outcome = classifyOutcome(record, exit, { earlyExitMs: this.config.earlyExitMs, now: Date.now(), readTail: tailOf });
+      const totals = this.output.finish(record.taskId, record.attempt);
+      const outcome = classifyOutcome(record, exit, { earlyExitMs: this.config.earlyExitMs, now: Date.now(), readTail: (path, max) => this.redactedTail(record, path, max) });
+      if (totals && outcome.kind !== "started") Object.assign(outcome.payload, { stdout_bytes: totals.stdout, stderr_bytes: totals.stderr });
       if (outcome.kind === "finished") this.log.info({ task_id: record.taskId, duration_ms: outcome.payload.duration_ms }, "agent finished");
       this.outbox.add({ taskId: record.taskId, attempt: record.attempt, ...outcome });
       this.claims.slotFreed();
+      this.stops.runsChanged();
     }
     await this.outbox.flush();
+    await this.output.flush();
+  }
+
+  /** The credentials every run's output is redacted of: the launcher's token and the runtimes' credential variables. */
+  private fixedSecrets(): string[] {
+    return [this.config.serviceToken, ...runtimeCredentialValues(this.config)];
+  }
+
+  private redactedTail(record: LaunchRecord, path: string, maxBytes?: number): string {
+    return new SecretRedactor([...this.fixedSecrets(), ...(record.taskToken ? [record.taskToken] : [])]).redactText(tailOf(path, maxBytes));
+  }
+
+  /** Removes the files of finished launches older than OPS_LAUNCHER_LOG_RETENTION_DAYS (never those still in use). */
+  private pruneLogs(): void {
+    try {
+      const inUse = new Set([...this.runs.values()].flatMap((r) => [r.logPath, r.errLogPath]));
+      for (const path of this.output.filesInUse) inUse.add(path);
+      const removed = pruneLaunchLogs(this.config.logDir, { retentionDays: this.config.logRetentionDays, now: Date.now(), inUse });
+      if (removed.length > 0) this.log.info({ launches: removed.length, log_dir: this.config.logDir, retention_days: this.config.logRetentionDays }, "removed the logs of finished launches past their retention");
+    } catch (error) {
+      this.log.warn({ error: (error as Error).message, log_dir: this.config.logDir }, "could not prune old launch logs");
+    }
   }
 
   /** A claimed task must end in a report, even when something unforeseen throws. */
@@ -225,7 +293,12 @@ export class Launcher {
     const started = await startRun(planned.plan, this.config);
     if (!started.ok) return this.refuse(claim, started);
     const { record } = started;
+    record.runId = claim.run_id;
+    record.timeoutMinutes = claim.run_timeout_minutes;
+    record.taskToken = claim.task_token;
     this.runs.set(record.taskId, record);
+    this.output.track(record);
+    this.stops.runsChanged();
     this.log.info(
       { task_id: record.taskId, attempt: record.attempt, slug: record.slug, pid: record.pid, command: planned.plan.command.origin, log: record.logPath },
       "agent started",

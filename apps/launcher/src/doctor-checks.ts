@@ -2,7 +2,8 @@ import { closeSync, mkdirSync, openSync, unlinkSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { type ApiClient, describeError, opsCodeOf } from "./api.ts";
 import type { LauncherConfig } from "./env.ts";
-import { assessRuntime, missingRuntimeReason, probeVersion } from "./runtimes.ts";
+import { missingRuntimeReason, probeVersion, slugsWithoutHostCommand, surveyRuntimes } from "./runtimes.ts";
+import { readOpsLaunchCommands } from "./usable-runtimes.ts";
 
 export type Status = "OK" | "MISSING" | "NOT_AUTHENTICATED" | "FAIL" | "WARN";
 export interface DoctorLine {
@@ -16,11 +17,19 @@ export interface DoctorReport {
   summary: string;
 }
 
-/** Runtime checks, one line per supported slug: resolved path and version, or MISSING; credentials. */
-export async function checkRuntimes(config: LauncherConfig): Promise<DoctorLine[]> {
+/**
+ * Runtime checks, one line per supported slug: resolved path and version, or
+ * MISSING; credentials. Resolved as the daemon resolves them (surveyRuntimes),
+ * an agent's launch_command in OPS included.
+ */
+export async function checkRuntimes(config: LauncherConfig, opsLaunchCommands: Readonly<Record<string, string>> = {}): Promise<DoctorLine[]> {
   const lines: DoctorLine[] = [];
-  for (const slug of config.slugs) {
-    const a = assessRuntime(slug, config);
+  for (const a of surveyRuntimes(config, opsLaunchCommands)) {
+    const slug = a.slug;
+    if (a.state === "invalid_command") {
+      lines.push({ subject: slug, status: "FAIL", detail: a.problem ?? "invalid command" });
+      continue;
+    }
     if (!a.command) {
       lines.push({ subject: slug, status: "MISSING", detail: a.problem ?? "no command" });
       continue;
@@ -137,9 +146,21 @@ export function checkFolders(config: LauncherConfig): DoctorLine[] {
   return lines;
 }
 
+/** The agents' launch commands in OPS, when a slug needs one (as the daemon reads them), or a line saying why they could not be read. */
+async function opsCommandsFor(config: LauncherConfig, api: ApiClient): Promise<{ commands: Record<string, string>; lines: DoctorLine[] }> {
+  const needed = slugsWithoutHostCommand(config);
+  if (needed.length === 0) return { commands: {}, lines: [] };
+  try {
+    return { commands: await readOpsLaunchCommands(api), lines: [] };
+  } catch (error) {
+    return { commands: {}, lines: [{ subject: "launch commands", status: "WARN", detail: `could not read the agents' launch_command from OPS for ${needed.join(", ")}: ${describeError(error)}` }] };
+  }
+}
+
 /** Everything the runbook's `npm run worker:doctor` checks, and the verdict. */
 export async function runDoctor(config: LauncherConfig, api: ApiClient): Promise<DoctorReport> {
-  const runtimes = await checkRuntimes(config);
+  const ops = await opsCommandsFor(config, api);
+  const runtimes = [...ops.lines, ...(await checkRuntimes(config, ops.commands))];
   const lines = [...runtimes, ...(await checkApi(config, api)), ...checkFolders(config)];
   const missing = runtimes.filter((l) => l.status === "MISSING").map((l) => l.subject);
   const unauthenticated = runtimes.filter((l) => l.status === "NOT_AUTHENTICATED").map((l) => l.subject);

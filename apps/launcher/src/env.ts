@@ -3,7 +3,7 @@ import { hostname, homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { defaultIntSetting, WORKER_ID_PATTERN, ZModelName, ZSlug, ZWorkerId } from "@ops/contract";
 import { z } from "zod";
-import { parseTemplate, TemplateError, type Word } from "./argv.ts";
+import { parseTemplate, TemplateError, type Word } from "@ops/contract";
 import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
 
 /** The four runtimes the runbook names; any other slug works through AGENT_CMD_<SLUG>. */
@@ -100,6 +100,8 @@ const ZRawEnv = z.object({
   OPS_LAUNCHER_LOG: z.string().default("/var/log/ops-dispatch-launcher.log"),
   OPS_LAUNCHER_LOG_DIR: z.string().default("~/.ops-launcher-logs"),
   OPS_LAUNCHER_STATE_DIR: z.string().default("~/.ops-launcher-state"),
+  /** Files of finished launches in OPS_LAUNCHER_LOG_DIR are removed this many days after their last write. */
+  OPS_LAUNCHER_LOG_RETENTION_DAYS: int(14, 1, 3650),
   OPS_DEFAULT_WORKDIR: z.string().optional(),
   HOME: z.string().optional(),
   PATH: z.string().default("/usr/local/bin:/usr/bin:/bin"),
@@ -120,6 +122,7 @@ export interface LauncherConfig {
   /** Worker log file; "-" logs to stderr only. */
   workerLog: string;
   logDir: string;
+  logRetentionDays: number;
   stateDir: string;
   defaultWorkdir: string;
   home: string;
@@ -214,6 +217,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     stopGraceMs: raw.OPS_STOP_GRACE_MS,
     workerLog: path("OPS_LAUNCHER_LOG", raw.OPS_LAUNCHER_LOG),
     logDir: path("OPS_LAUNCHER_LOG_DIR", raw.OPS_LAUNCHER_LOG_DIR),
+    logRetentionDays: raw.OPS_LAUNCHER_LOG_RETENTION_DAYS,
     stateDir: path("OPS_LAUNCHER_STATE_DIR", raw.OPS_LAUNCHER_STATE_DIR),
     defaultWorkdir: path("OPS_DEFAULT_WORKDIR", raw.OPS_DEFAULT_WORKDIR || home),
     home,

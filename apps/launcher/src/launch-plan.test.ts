@@ -27,6 +27,7 @@ const task: TTask = {
   model: null,
   priority: 0,
   working_dir: null,
+  run_timeout_minutes: null,
   sensitive: false,
   approved_at: null,
   approved_by: null,
@@ -55,6 +56,7 @@ const agent: TAgent = {
   launch_command: null,
   default_model: null,
   working_dir: null,
+  run_timeout_minutes: null,
   created_at: "2026-11-30T05:00:00.000Z",
   updated_at: "2026-11-30T05:00:00.000Z",
 };
@@ -65,6 +67,8 @@ const claimOf = (over: { task?: Partial<TTask>; agent?: Partial<TAgent> } = {}):
   context: [],
   attempt: 2,
   task_token: "task-token-for-41-attempt-2",
+  run_id: 9,
+  run_timeout_minutes: 120,
 });
 
 /** A host where the named programs are installed in /opt/bin and the named folders exist. */
@@ -143,7 +147,7 @@ describe("launch plan", () => {
   it("refuses an unparsable launch_command, quoting it as evidence", () => {
     expect(planLaunch(claimOf({ agent: { launch_command: "cli 'oops {prompt}" } }), config, host(["cli"]))).toEqual({
       ok: false,
-      reason: "invalid launch command for agent echoer: unterminated single quote",
+      reason: "invalid launch command for agent echoer: unterminated single quote at character 5",
       evidence: "launch_command in OPS: cli 'oops {prompt}",
     });
   });

@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import type { TNextResult } from "@ops/contract";
-import { expandTemplate, readsPromptFromStdin, TemplateError } from "./argv.ts";
+import { expandTemplate, readsPromptFromStdin, type TNextResult, TemplateError } from "@ops/contract";
 import { envKeyOf, type LauncherConfig } from "./env.ts";
 import { buildPrompt } from "./prompt.ts";
 import { missingRuntimeReason, type ResolvedCommand, resolveCommand } from "./runtimes.ts";

@@ -28,6 +28,14 @@ export interface LaunchRecord {
   stopReason?: string | undefined;
   /** Set once the started report went through. */
   startedReported?: boolean | undefined;
+  /** The run the claim opened (task_runs). */
+  runId?: number | undefined;
+  /** Stop the agent this many minutes after startedAt (the claim's run_timeout_minutes). */
+  timeoutMinutes?: number | undefined;
+  /** Why the launcher stopped it, as a code: the outcome report's. */
+  stopKind?: "timed_out" | "cancelled" | "not_held" | undefined;
+  /** The agent's task token: its output is redacted of it, also after a launcher restart. */
+  taskToken?: string | undefined;
 }
 
 export class LogSetupError extends Error {}

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { parseTemplate, programOf, type Word } from "./argv.ts";
+import { parseTemplate, programOf, type TRuntimeState, type Word } from "@ops/contract";
 import { builtinCredentialRule, checkCredentials, type CredentialResult } from "./credentials.ts";
 import { envKeyOf, type LauncherConfig } from "./env.ts";
 
@@ -92,6 +92,8 @@ export interface RuntimeAssessment {
   executable?: string;
   credentials: CredentialResult;
   usable: boolean;
+  /** What the heartbeat says of it: usable, or why not in one word. */
+  state: TRuntimeState["state"];
   /** Why not usable, in words. */
   problem?: string;
 }
@@ -104,15 +106,55 @@ export function assessRuntime(slug: string, config: LauncherConfig, launchComman
   try {
     command = resolveCommand(slug, launchCommand, config);
   } catch (error) {
-    return { slug, credentials, usable: false, problem: `invalid command: ${(error as Error).message}` };
+    return { slug, credentials, usable: false, state: "invalid_command", problem: `invalid command: ${(error as Error).message}` };
   }
   if (!command) {
-    return { slug, credentials, usable: false, problem: `no command: set ${envKeyOf("AGENT_CMD_", slug)} or the agent's launch_command in OPS` };
+    return { slug, credentials, usable: false, state: "missing", problem: `no command: set ${envKeyOf("AGENT_CMD_", slug)} or the agent's launch_command in OPS` };
   }
   const executable = findOnPath(command.program, config.path);
-  if (!executable) return { slug, command, credentials, usable: false, problem: missingRuntimeReason(command.program) };
+  if (!executable) return { slug, command, credentials, usable: false, state: "missing", problem: missingRuntimeReason(command.program) };
   if (!credentials.ok) {
-    return { slug, command, executable, credentials, usable: false, problem: `installed but not authenticated (${credentials.detail}; override with ${envKeyOf("AGENT_CREDENTIALS_", slug)})` };
+    return {
+      slug,
+      command,
+      executable,
+      credentials,
+      usable: false,
+      state: "not_authenticated",
+      problem: `installed but not authenticated (${credentials.detail}; override with ${envKeyOf("AGENT_CREDENTIALS_", slug)})`,
+    };
   }
-  return { slug, command, executable, credentials, usable: true };
+  return { slug, command, executable, credentials, usable: true, state: "usable" };
+}
+
+/** Whether this host has its own command for a slug (AGENT_CMD_<SLUG> or a built-in), without OPS. */
+export const hostCommandOf = (slug: string, config: LauncherConfig) => config.commands[slug]?.template ?? BUILTIN_COMMANDS[slug];
+
+/**
+ * Every supported slug assessed the way the daemon runs it: a slug this host
+ * has no command for is assessed through its agent's launch_command in OPS
+ * (runbook 1: "set explicit launch_command in OPS"). The daemon's heartbeat
+ * and `worker:doctor` both use this, so they cannot disagree.
+ */
+export function surveyRuntimes(config: LauncherConfig, opsLaunchCommands: Readonly<Record<string, string>>): RuntimeAssessment[] {
+  return config.slugs.map((slug) => assessRuntime(slug, config, hostCommandOf(slug, config) ? undefined : opsLaunchCommands[slug]));
+}
+
+/** The slugs that need an agent's launch_command from OPS to be assessed at all. */
+export const slugsWithoutHostCommand = (config: LauncherConfig) => config.slugs.filter((slug) => !hostCommandOf(slug, config));
+
+/**
+ * The values of the credential environment variables of the supported
+ * runtimes (their rules' `env:` names): output redaction replaces them.
+ */
+export function runtimeCredentialValues(config: LauncherConfig): string[] {
+  const values: string[] = [];
+  for (const slug of config.slugs) {
+    const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.home);
+    for (const check of rule) {
+      const value = check.kind === "env" ? config.agentBaseEnv[check.name] : undefined;
+      if (value) values.push(value);
+    }
+  }
+  return values;
 }

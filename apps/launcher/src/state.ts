@@ -1,11 +1,14 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LaunchRecord } from "./launch.ts";
+import type { StreamedRun } from "./output-streamer.ts";
 import type { PendingReport } from "./reports.ts";
 
 export interface SavedState {
   launches: LaunchRecord[];
   reports: PendingReport[];
+  /** Runs whose output the API has not confirmed to the end, with the offsets it has. */
+  outputs: StreamedRun[];
 }
 
 /**
@@ -23,9 +26,13 @@ export class LaunchState {
   load(): SavedState {
     try {
       const parsed = JSON.parse(readFileSync(this.path, "utf8")) as Partial<SavedState>;
-      return { launches: Array.isArray(parsed.launches) ? parsed.launches : [], reports: Array.isArray(parsed.reports) ? parsed.reports : [] };
+      return {
+        launches: Array.isArray(parsed.launches) ? parsed.launches : [],
+        reports: Array.isArray(parsed.reports) ? parsed.reports : [],
+        outputs: Array.isArray(parsed.outputs) ? parsed.outputs : [],
+      };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { launches: [], reports: [] };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { launches: [], reports: [], outputs: [] };
       throw new Error(`launcher state file ${this.path} is unreadable (${(error as Error).message}); move it aside to start fresh`);
     }
   }

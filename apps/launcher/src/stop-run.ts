@@ -13,8 +13,9 @@ export interface RunStopperDeps {
 }
 
 /**
- * Stops runs the worker must give up: an operator's cancel, or a claim that
- * went elsewhere (the heartbeat's stop_tasks, a started report refused).
+ * Stops runs the worker must give up: an operator's cancel, a claim that went
+ * elsewhere (dispatch/stops and the heartbeat's stop_tasks, a started report
+ * refused), a run past its time limit.
  * The reason and the last signal are kept on the run's record, for its
  * failure report.
  */
@@ -28,15 +29,18 @@ export class RunStopper {
     return this.stopping.has(taskId);
   }
 
-  /** TERM the group, KILL after the grace period; `reason` (the heartbeat's, or the refused start's) goes into its failure report. */
-  async stop(taskId: number, reason: string): Promise<void> {
+  /** TERM the group, KILL after the grace period; `reason` and `kind` (the API's, the refused start's, the time limit's) go into its failure report. */
+  async stop(taskId: number, reason: string, kind: LaunchRecord["stopKind"] = "not_held"): Promise<void> {
     const record = this.deps.runs.get(taskId);
     // A stop cut short by a launcher restart (reason saved, no signal result)
     // runs again, so an agent ignoring SIGTERM still gets its SIGKILL.
     if (!record || record.stoppedWith || this.stopping.has(taskId)) return;
     this.stopping.add(taskId);
     try {
-      record.stopReason ??= reason;
+      if (record.stopReason === undefined) {
+        record.stopReason = reason;
+        record.stopKind = kind;
+      }
       this.deps.persist();
       this.deps.log.info({ task_id: taskId, pid: record.pid, reason: record.stopReason }, "stopping agent");
       const signal = await stopGroup(record.pid, this.deps.graceMs);

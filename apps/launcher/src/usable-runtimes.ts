@@ -1,7 +1,8 @@
 import { statSync } from "node:fs";
+import type { TRuntimeState } from "@ops/contract";
 import { type ApiClient, describeError } from "./api.ts";
 import type { LauncherConfig } from "./env.ts";
-import { assessRuntime, BUILTIN_COMMANDS, probeVersion } from "./runtimes.ts";
+import { probeVersion, slugsWithoutHostCommand, surveyRuntimes } from "./runtimes.ts";
 import type { Logger } from "./worker-log.ts";
 
 export interface UsableRuntimesDeps {
@@ -11,14 +12,26 @@ export interface UsableRuntimesDeps {
 }
 
 /**
+ * The active agents' launch_command in OPS, by slug: how a slug this host has
+ * no command for runs (runbook 1). Read through the worker procedure: the
+ * active agents of this worker's pool, whatever their workspace.
+ */
+export async function readOpsLaunchCommands(api: ApiClient): Promise<Record<string, string>> {
+  const agents = await api.dispatch.agents.query({}, { signal: AbortSignal.timeout(10_000) });
+  return Object.fromEntries(agents.filter((a) => a.launch_command).map((a) => [a.slug, a.launch_command!]));
+}
+
+/**
  * Which supported slugs this host can run now (command on PATH, credentials
- * present) and their CLI versions: what every heartbeat announces and every
- * claim asks for. Re-assessed before each heartbeat, so installing a CLI or
- * logging one in takes effect without a restart; changes are logged.
+ * present), the state of every one (usable, or why not) and their CLI
+ * versions: what every heartbeat announces and every claim asks for.
+ * Re-assessed before each heartbeat, so installing a CLI or logging one in
+ * takes effect without a restart; changes are logged.
  */
 export class UsableRuntimes {
   usable: string[] = [];
   versions: Record<string, string> = {};
+  states: TRuntimeState[] = [];
   private readonly versionCache = new Map<string, string | undefined>();
   private opsLaunchCommands: Record<string, string> = {};
   private lastLogged = "";
@@ -27,37 +40,31 @@ export class UsableRuntimes {
 
   async refresh(): Promise<void> {
     const { config, log } = this.deps;
-    const hostCommandOf = (slug: string) => config.commands[slug] || BUILTIN_COMMANDS[slug];
-    if (config.slugs.some((slug) => !hostCommandOf(slug))) await this.readOpsLaunchCommands();
+    if (slugsWithoutHostCommand(config).length > 0) {
+      try {
+        this.opsLaunchCommands = await readOpsLaunchCommands(this.deps.api);
+      } catch (error) {
+        log.warn({ error: describeError(error) }, "could not read agents' launch commands");
+      }
+    }
     const usable: string[] = [];
     const versions: Record<string, string> = {};
+    const states: TRuntimeState[] = [];
     const problems: Record<string, string> = {};
-    for (const slug of config.slugs) {
-      const assessment = assessRuntime(slug, config, hostCommandOf(slug) ? undefined : this.opsLaunchCommands[slug]);
-      if (assessment.executable) {
-        const version = await this.versionOf(assessment.executable);
-        if (version) versions[slug] = version;
-      }
-      if (assessment.usable) usable.push(slug);
-      else problems[slug] = assessment.problem ?? "not usable";
+    for (const assessment of surveyRuntimes(config, this.opsLaunchCommands)) {
+      const version = assessment.executable ? await this.versionOf(assessment.executable) : undefined;
+      if (version) versions[assessment.slug] = version;
+      states.push({ slug: assessment.slug, state: assessment.state, reason: assessment.problem?.slice(0, 1000) ?? null, version: version ?? null });
+      if (assessment.usable) usable.push(assessment.slug);
+      else problems[assessment.slug] = assessment.problem ?? "not usable";
     }
     this.usable = usable;
     this.versions = versions;
+    this.states = states;
     const key = JSON.stringify([usable, problems]);
     if (key !== this.lastLogged) {
       this.lastLogged = key;
       log.info({ usable, not_usable: problems, versions }, "usable runtimes");
-    }
-  }
-
-  /** A slug with no command on this host can still run through its launch_command in OPS (runbook 1). */
-  private async readOpsLaunchCommands(): Promise<void> {
-    try {
-      // The active agents of this worker's pool, whatever their workspace (a worker procedure).
-      const agents = await this.deps.api.dispatch.agents.query({}, { signal: AbortSignal.timeout(10_000) });
-      this.opsLaunchCommands = Object.fromEntries(agents.filter((a) => a.launch_command).map((a) => [a.slug, a.launch_command!]));
-    } catch (error) {
-      this.deps.log.warn({ error: describeError(error) }, "could not read agents' launch commands");
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandTemplate, parseTemplate, readsPromptFromStdin, TemplateError, type TemplateValues } from "../src/argv.ts";
+import { expandTemplate, parseTemplate, readsPromptFromStdin, TemplateError, type TemplateValues } from "@ops/contract";
 import { BUILTIN_COMMANDS } from "../src/runtimes.ts";
 
 const values: TemplateValues = {

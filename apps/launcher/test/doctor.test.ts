@@ -4,7 +4,7 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, type SpawnedApi, spawnApi } from "../../../tests/support/spawn-api.ts";
-import { DOCTOR_MAIN, FAKE_AGENT, launcherDirs, launcherEnv } from "./harness.ts";
+import { DOCTOR_MAIN, FAKE_AGENT, launcherDirs, launcherEnv, serviceRest } from "./harness.ts";
 
 // The real agent CLIs from npm, installed by scripts/install-agent-clis.sh (CI runs it first).
 const CLI_DIR = process.env.OPS_AGENT_CLI_DIR ?? join(homedir(), ".cache/ops-dispatch/agent-clis");
@@ -96,6 +96,20 @@ describe("worker:doctor", () => {
     expect(out).toMatch(/api\s+FAIL\s+.*rejected OPS_SERVICE_TOKEN/);
     expect(out).toMatch(/detached logs\s+FAIL\s+.*not writable/);
     expect(status).not.toBe(0);
+  });
+
+  it("resolves a runtime this host runs only through its agent's launch_command in OPS, as the daemon does", async () => {
+    const rest = serviceRest(api);
+    const path = `${CLI_BIN}:${NODE_DIR}:/usr/bin:/bin`;
+    let { status, out } = doctor({ PATH: path, SUPPORTED_AGENT_SLUGS: "codex,opsonly" });
+    expect(out).toMatch(/opsonly\s+MISSING\s+no command: set AGENT_CMD_OPSONLY or the agent's launch_command in OPS/);
+    expect(status).not.toBe(0);
+    const agent = await rest("POST", "/agents", { slug: "opsonly", name: "OPS only", launch_command: `${FAKE_AGENT} ok {prompt}` });
+    expect(agent.status).toBe(200);
+    ({ status, out } = doctor({ PATH: path, SUPPORTED_AGENT_SLUGS: "codex,opsonly", AGENT_CREDENTIALS_OPSONLY: "none" }));
+    expect(out).toMatch(new RegExp(`opsonly\\s+OK\\s+${FAKE_AGENT} \\(fake-agent 0\\.0\\.1\\); credentials: no credentials required; command from launch_command in OPS`));
+    expect(out.trim().split("\n").at(-1)).toBe("[doctor] PASS all runtimes available");
+    expect(status).toBe(0);
   });
 
   it("stops on invalid configuration, naming the variable", () => {

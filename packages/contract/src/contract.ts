@@ -6,6 +6,7 @@ import { commentsContract } from "./routers/comments.ts";
 import { contextContract } from "./routers/context.ts";
 import { dispatchContract } from "./routers/dispatch.ts";
 import { membershipsContract } from "./routers/memberships.ts";
+import { runsContract } from "./routers/runs.ts";
 import { settingsContract } from "./routers/settings.ts";
 import { tasksContract } from "./routers/tasks.ts";
 import { timeLogsContract } from "./routers/time-logs.ts";
@@ -30,6 +31,7 @@ export const contract = {
   settings: settingsContract,
   dispatch: dispatchContract,
   workers: workersContract,
+  runs: runsContract,
   alerts: alertsContract,
   audit: auditContract,
 };

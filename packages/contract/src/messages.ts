@@ -37,6 +37,7 @@ export const DISPATCH_REASON_CODES = [
   "WORKSPACE_DISPATCH_DISABLED",
   "NO_WORKER_FOR_WORKSPACE",
   "NO_WORKER_FOR_AGENT",
+  "RUNTIME_NOT_USABLE",
   "NO_WORKER_FOR_MODEL",
   "NO_FREE_SLOT",
   "CAPACITY",
@@ -94,6 +95,7 @@ const BLOCKED_REASON_PATTERNS = {
   agent_failed: /^agent process failed \(code=(?<code>[^,]*), signal=(?<signal>[^)]*)\) after (?<seconds>[\d.]+)s$/,
   agent_stopped: /^(?<why>.+): agent stopped \(signal=(?<signal>[^)]*)\)$/,
   no_exit_record: /^agent process ended without an exit record\b/,
+  timed_out: /^agent timed out after (?<minutes>\d+) min$/,
 } as const;
 
 export type TBlockedReasonCode = keyof typeof BLOCKED_REASON_PATTERNS;

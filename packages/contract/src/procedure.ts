@@ -34,6 +34,11 @@ export interface ProcedureDef<
   summary: string;
   input: TInput;
   output: TOutput;
+  /**
+   * A plain-text form of the answer for REST callers that ask for it with
+   * `?format=text` (curl, scripts): the body and any headers to send.
+   */
+  text?: (output: z.output<TOutput>) => { body: string; headers?: Record<string, string> };
 }
 
 export const query = <I extends z.ZodType, O extends z.ZodType>(

@@ -97,6 +97,24 @@ export const SETTINGS = {
     description: "Failures or stale recoveries of one task before its alert is raised and a triage task opened.",
     instanceOnly: true,
   },
+  dispatch_run_timeout_minutes: {
+    ...intSetting(1, 10080),
+    default: "120",
+    description: "A run longer than this is stopped by its launcher (SIGTERM, then SIGKILL) and its task blocked; an agent or a task may set its own limit.",
+    instanceOnly: true,
+  },
+  run_output_max_kb: {
+    ...intSetting(64, 1048576),
+    default: "4096",
+    description: "Output kept per run, in KB: the head and the tail, with a truncated marker between.",
+    instanceOnly: true,
+  },
+  run_output_retention_days: {
+    ...intSetting(1, 3650),
+    default: "30",
+    description: "Days a finished run's output is kept; the run's record stays.",
+    instanceOnly: true,
+  },
   service_api_token: {
     schema: z.string().min(24, { error: "must be at least 24 characters" }).max(512),
     rule: { reason: "setting_too_short", params: { min: 24 } },

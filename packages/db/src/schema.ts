@@ -1,6 +1,7 @@
 import { TASK_STATUSES } from "@ops/contract";
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -83,6 +84,7 @@ export const agents = pgTable(
     launchCommand: text(),
     defaultModel: text(),
     workingDir: text(),
+    runTimeoutMinutes: integer(),
     createdAt: createdAt(),
     updatedAt: tstz().notNull().defaultNow(),
   },
@@ -109,6 +111,7 @@ export const tasks = pgTable(
     // Higher runs first; ties go to the task queued longest.
     priority: integer().notNull().default(0),
     workingDir: text(),
+    runTimeoutMinutes: integer(),
     sensitive: boolean().notNull().default(false),
     approvedAt: tstz(),
     approvedBy: text(),
@@ -215,6 +218,7 @@ export const workerHeartbeats = pgTable("worker_heartbeats", {
   runningTaskIds: integer().array().notNull(),
   freeSlots: integer().notNull(),
   cliVersions: jsonb().notNull().default({}),
+  runtimes: jsonb().notNull().default([]),
   startedAt: tstz().notNull().defaultNow(),
   lastSeenAt: tstz().notNull().defaultNow(),
   // How the worker's last heartbeat authenticated, and the pool it serves
@@ -295,6 +299,71 @@ export const taskTokens = pgTable(
   (t) => [index().on(t.taskId)],
 );
 
+// One row per claim attempt. Written by the statements that move the task:
+// the claim inserts it, started/failed/finished and the watchdog complete it.
+export const taskRuns = pgTable(
+  "task_runs",
+  {
+    id: serial().primaryKey(),
+    taskId: integer()
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    attempt: integer().notNull(),
+    workerId: text().notNull(),
+    agentSlug: text(),
+    model: text(),
+    command: jsonb().$type<string[]>(),
+    pid: integer(),
+    claimedAt: tstz().notNull().defaultNow(),
+    startedAt: tstz(),
+    endedAt: tstz(),
+    exitCode: integer(),
+    signal: text(),
+    durationMs: bigint({ mode: "number" }),
+    aiMinutes: integer(),
+    outcome: text({ enum: ["review", "failed", "early_exit", "timed_out", "cancelled", "lost", "refused"] }),
+    reason: text(),
+    reasonCode: text(),
+    reasonParams: jsonb().$type<Record<string, string | number | null>>(),
+    logPath: text(),
+    errLogPath: text(),
+    timeoutMinutes: integer(),
+    // Raw bytes of each log file received so far: the next chunk must start here.
+    stdoutBytes: bigint({ mode: "number" }).notNull().default(0),
+    stderrBytes: bigint({ mode: "number" }).notNull().default(0),
+    // Final file sizes, reported with the outcome: all output is in when the counts reach them.
+    stdoutTotal: bigint({ mode: "number" }),
+    stderrTotal: bigint({ mode: "number" }),
+    // Bytes of kept text ever stored (the next chunk's position), still kept, and dropped between head and tail.
+    outputBytes: bigint({ mode: "number" }).notNull().default(0),
+    keptBytes: bigint({ mode: "number" }).notNull().default(0),
+    droppedBytes: bigint({ mode: "number" }).notNull().default(0),
+    outputPrunedAt: tstz(),
+  },
+  (t) => [uniqueIndex().on(t.taskId, t.attempt), index("task_runs_ended_idx").on(t.endedAt).where(sql`output_pruned_at is null`)],
+);
+
+// A run's output, in chunks as its launcher uploaded them (credentials already
+// replaced). `pos` orders stdout and stderr together; head chunks are never
+// dropped by the cap, the oldest tail chunks are.
+export const taskRunOutput = pgTable(
+  "task_run_output",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    runId: integer()
+      .notNull()
+      .references(() => taskRuns.id, { onDelete: "cascade" }),
+    stream: text({ enum: ["stdout", "stderr"] }).notNull(),
+    pos: bigint({ mode: "number" }).notNull(),
+    fileOffset: bigint({ mode: "number" }).notNull(),
+    length: integer().notNull(),
+    bytes: integer().notNull(),
+    head: boolean().notNull(),
+    text: text().notNull(),
+  },
+  (t) => [index().on(t.runId, t.pos)],
+);
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type AgentRow = typeof agents.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
@@ -305,4 +374,5 @@ export type WorkerHeartbeatRow = typeof workerHeartbeats.$inferSelect;
 export type SystemAlertRow = typeof systemAlerts.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type WorkerCredentialRow = typeof workerCredentials.$inferSelect;
+export type TaskRunRow = typeof taskRuns.$inferSelect;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

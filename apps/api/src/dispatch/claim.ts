@@ -1,4 +1,4 @@
-import { defaultIntSetting, IN_FLIGHT_STATUSES, type SettingKey, type TNextResult } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, type TNextResult } from "@ops/contract";
 import {
   agents,
   type Db,
@@ -13,7 +13,7 @@ import {
 import { type SQL, sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
-import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../domain/settings.ts";
+import { DISPATCH_KEYS, type DispatchSettings, intSetting, parseDispatchSettings } from "../domain/settings.ts";
 import { taskFromRaw } from "../domain/task-rows.ts";
 import { staleCriteria, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
 import { poolSql } from "./fence.ts";
@@ -50,9 +50,6 @@ const CAPS_LOCK_KEY = 0x0d15a7c4;
 const agentRow = rowMapper(agents);
 const contextRow = rowMapper(taskContext);
 
-/** A whole-number setting read in SQL, with parseDispatchSettings' fallback: the contract's default for a missing, zero or unreadable value. */
-const intSetting = (key: SettingKey) =>
-  sql`coalesce(nullif((select case when value ~ '^[0-9]{1,9}$' then value::int end from ops_settings where key = ${key}), 0), ${defaultIntSetting(key)}::int)`;
 
 /**
  * The dispatch gate, the only one: the claim statement claims when dispatch
@@ -88,7 +85,8 @@ const fairWorkspaces = (pool: readonly number[] | null) => sql`(
  * statement (a CTE with FOR UPDATE SKIP LOCKED, so two workers never get the
  * same task). Workspaces are tried fairest first (fairWorkspaces); within one,
  * priority, then time queued. The same statement stores the attempt's task
- * token and returns the task, its agent and its context.
+ * token, opens its run (task_runs, with the time limit in force) and returns
+ * the task, its agent and its context.
  *
  * With `gated`, it also reads the dispatch settings, checks the gate and
  * whether stale in-flight work exists: the common claim is one round trip.
@@ -141,14 +139,21 @@ export function claimSql(
         ), token as (
           insert into task_tokens (token_hash, task_id, claim_attempt)
           select ${tokenHash}, claimed.id, claimed.claim_attempt from claimed
+        ), run as (
+          insert into task_runs (task_id, attempt, worker_id, agent_slug, model, timeout_minutes)
+          select claimed.id, claimed.claim_attempt, ${request.workerId}, a.slug, coalesce(claimed.model, a.default_model),
+                 coalesce(claimed.run_timeout_minutes, a.run_timeout_minutes, ${intSetting("dispatch_run_timeout_minutes")})
+          from claimed join agents a on a.id = claimed.agent_id
+          returning id, timeout_minutes
         )
         select ${gated ? sql`(select settings from cfg) as settings, (select enabled from gate) as enabled,
                (select capped from gate) as capped, ${workerStale} as worker_stale,
                exists (select 1 from ${TASKS_WITH_WORKER} where ${stale}) as stale_work,` : sql``}
                (select row_to_json(x) from (
                   select claimed.*, a.slug as agent_slug, row_to_json(a) as agent_row,
+                         run.id as run_id, run.timeout_minutes as run_timeout_minutes,
                          (select coalesce(json_agg(c order by c.id), '[]'::json) from task_context c where c.task_id = claimed.id) as context_rows
-                  from claimed join agents a on a.id = claimed.agent_id) x) as claimed_row`;
+                  from claimed join agents a on a.id = claimed.agent_id cross join run) x) as claimed_row`;
 }
 
 /** Runs the claim statement with a fresh task token (only its hash is stored). */
@@ -173,6 +178,8 @@ function toClaimed(raw: Record<string, unknown> | null, token: string): Claimed 
     context: jsonValue<Record<string, unknown>[]>(raw.context_rows).map((c) => toContextDto(contextRow(c))),
     attempt: task.claimAttempt,
     task_token: token,
+    run_id: Number(raw.run_id),
+    run_timeout_minutes: Number(raw.run_timeout_minutes),
   };
 }
 

@@ -51,6 +51,17 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
         agent: agent.slug,
         fresh_workers: fresh.length,
       });
+      // Why not, in the launchers' own words: "codex on vm-launcher: not authenticated (...)".
+      for (const w of fresh) {
+        const runtime = w.runtimes.find((r) => r.slug === agent.slug);
+        if (!runtime || runtime.state === "usable") continue;
+        add("RUNTIME_NOT_USABLE", `${agent.slug} on ${w.worker_id}: ${runtime.state.replace("_", " ")}${runtime.reason ? ` (${runtime.reason})` : ""}`, {
+          slug: agent.slug,
+          worker: w.worker_id,
+          state: runtime.state,
+          reason: runtime.reason,
+        });
+      }
     } else if (withModel.length === 0) {
       const filters = [...new Set(withSlug.flatMap((w) => w.models))];
       add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${filters.join(", ") || "none"})`, {

@@ -1,4 +1,4 @@
-import type { TClaimFence, TTaskStatus } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, isStatusIn, type TClaimFence, type TTaskStatus } from "@ops/contract";
 import { type DbOrTx, literalList } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { findTask } from "../domain/task-rows.ts";
@@ -29,13 +29,25 @@ export function fenceSql(fence: TClaimFence, statuses: readonly TTaskStatus[], p
  * A report whose fence matched nothing: 404 when the task does not exist (or,
  * for a worker token, is outside its pool: it learns nothing of it),
  * STALE_CLAIM otherwise (the watchdog, a cancel or another worker got there
- * first). Nothing was changed.
+ * first). The task is not changed. The attempt's run is marked `refused` only
+ * when it has no outcome yet (a person moved the task on while the agent ran):
+ * a run the watchdog marked `lost`, or one that already ended, keeps its
+ * verdict — the late report says nothing the record does not already.
  */
 export async function refuseReport(db: DbOrTx, fence: TClaimFence, pool: Pool = null): Promise<never> {
   const task = await findTask(db, fence.id);
   if (!task || (pool !== null && !pool.includes(task.workspaceId))) throw notFound(`task ${fence.id}`);
-  throw new OpsError(
-    "STALE_CLAIM",
-    `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`,
-  );
+  const message = `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`;
+  if (!stillHeld(task, fence)) {
+    await db.execute(
+      sql`update task_runs set outcome = 'refused', ended_at = coalesce(ended_at, now()), reason = ${message}, reason_code = 'STALE_REPORT'
+          where task_id = ${fence.id} and attempt = ${fence.attempt} and worker_id = ${fence.worker_id} and outcome is null`,
+    );
+  }
+  throw new OpsError("STALE_CLAIM", message);
+}
+
+/** The worker still holds this attempt and the task is in flight: a report out of step, not a stale claim. */
+export function stillHeld(task: { status: TTaskStatus; claimedBy: string | null; claimAttempt: number }, fence: TClaimFence): boolean {
+  return task.claimedBy === fence.worker_id && task.claimAttempt === fence.attempt && isStatusIn(IN_FLIGHT_STATUSES, task.status);
 }

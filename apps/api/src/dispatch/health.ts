@@ -1,4 +1,4 @@
-import { IN_FLIGHT_STATUSES, type TProblem, type TStaleReason } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, type TProblem, type TRuntimeState, type TStaleReason } from "@ops/contract";
 import { type Db, literalList, queryRows, workerHeartbeats } from "@ops/db";
 import { asc, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
@@ -33,6 +33,7 @@ export async function listWorkers(db: Db, workerStaleSeconds: number) {
       running_task_ids: w.runningTaskIds,
       free_slots: w.freeSlots,
       cli_versions: (w.cliVersions ?? {}) as Record<string, string>,
+      runtimes: (w.runtimes ?? []) as TRuntimeState[],
       last_seen_at: w.lastSeenAt.toISOString(),
       seconds_since_seen: Math.round(seconds),
       fresh: seconds <= workerStaleSeconds,

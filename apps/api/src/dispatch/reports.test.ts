@@ -65,9 +65,22 @@ describe("the fence's statuses", () => {
   it("started only from dispatching; failed and finished from dispatching or doing", async () => {
     const a = await claimed("w-a");
     expect((await reports.started(a.id, "w-a", a.attempt)).status).toBe("doing");
-    expect(await opsCodeOf(reports.started(a.id, "w-a", a.attempt))).toBe("STALE_CLAIM");
     expect((await reports.finished(a.id, "w-a", a.attempt)).status).toBe("review");
+    expect(await opsCodeOf(reports.started(a.id, "w-a", a.attempt))).toBe("STALE_CLAIM");
     const b = await claimed("w-b");
     expect((await reports.failed(b.id, "w-b", b.attempt))).toMatchObject({ status: "waiting", blocked: true, claimed_by: null });
+  });
+});
+
+describe("a started report retried after its answer was lost", () => {
+  it("is answered as the first one was, changing nothing, and the run goes on", async () => {
+    const a = await claimed("w-retry");
+    const first = await reports.started(a.id, "w-retry", a.attempt);
+    const before = await footprint(a.id);
+    const again = await reports.started(a.id, "w-retry", a.attempt);
+    expect(again).toEqual(first);
+    expect(await footprint(a.id)).toEqual(before);
+    const [run] = await api.service.runs.list({ id: a.id, limit: 1 });
+    expect(run!.outcome).toBeNull();
   });
 });

@@ -6,9 +6,9 @@ import { resolveAlertsAnsweredBySuccess } from "../domain/alerts.ts";
 import { blockAfterFailure, minutesOf } from "../domain/dispatch-failure.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
-import { taskFromRaw } from "../domain/task-rows.ts";
+import { findTask, taskFromRaw } from "../domain/task-rows.ts";
 import { OpsError } from "../errors.ts";
-import { fenceSql, type Pool, refuseReport } from "./fence.ts";
+import { fenceSql, type Pool, refuseReport, stillHeld } from "./fence.ts";
 
 // The launcher's three reports on a claimed task. Each changes the task in one
 // fenced UPDATE (fence.ts): a report for a claim the worker no longer holds
@@ -16,8 +16,8 @@ import { fenceSql, type Pool, refuseReport } from "./fence.ts";
 
 /**
  * started → doing. One statement: the fenced UPDATE (its WHERE is the claim
- * fence, re-checked under the row lock), the launch comment and the task as it
- * now is. (Measured with `pnpm bench`: the transaction it replaces took six
+ * fence, re-checked under the row lock), the launch comment, the run's pid,
+ * command and log paths, and the task as it now is. (Measured with `pnpm bench`: the transaction it replaces took six
  * round trips.)
  */
 export async function reportStarted(
@@ -44,11 +44,20 @@ export async function reportStarted(
         ), comment as (
           insert into task_comments (task_id, author, kind, body)
           select upd.id, ${`launcher:${input.worker_id}`}, 'ai-dispatch-log', ${body} from upd
+        ), run as (
+          update task_runs set started_at = now(), pid = ${input.pid}, command = ${JSON.stringify(input.command)}::jsonb,
+                 log_path = ${input.log_path}, err_log_path = ${input.err_log_path}
+          where task_runs.task_id = ${input.id} and task_runs.attempt = ${input.attempt} and exists (select 1 from upd)
         )
         select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
   );
-  if (!row) return refuseReport(db, input, pool);
-  return toTaskDto(taskFromRaw(row));
+  if (row) return toTaskDto(taskFromRaw(row));
+  // A retry of a started report that went through (its answer was lost: the API
+  // restarted mid-request) is answered as it was, not refused: refusing it would
+  // make the launcher stop a run it rightly holds.
+  const task = await findTask(db, input.id);
+  if (task?.status === "doing" && stillHeld(task, input) && (pool === null || pool.includes(task.workspaceId))) return toTaskDto(task);
+  return refuseReport(db, input, pool);
 }
 
 /**
@@ -61,7 +70,7 @@ export async function reportFailed(
   pool: Pool = null,
 ): Promise<TTask> {
   const settings = await readDispatchSettings(db);
-  return db.transaction(async (tx) => {
+  const failed = await db.transaction(async (tx) => {
     const task = await blockAfterFailure(tx, fenceSql(input, IN_FLIGHT_STATUSES, pool), {
       reason: input.reason,
       evidence: input.evidence,
@@ -77,8 +86,18 @@ export async function reportFailed(
         ...(input.duration_ms !== undefined ? { duration_ms: input.duration_ms } : {}),
       },
       failureAlertThreshold: settings.failureAlertThreshold,
+      run: {
+        outcome: input.outcome ?? "failed",
+        reasonCode: input.reason_code ?? null,
+        reasonParams: input.reason_params ?? null,
+        exitCode: input.exit_code ?? null,
+        signal: input.signal ?? null,
+        durationMs: input.duration_ms ?? null,
+        stdoutTotal: input.stdout_bytes ?? null,
+        stderrTotal: input.stderr_bytes ?? null,
+      },
     });
-    if (!task) return refuseReport(tx, input, pool);
+    if (!task) return undefined;
     await audit(tx, {
       actor: `worker:${input.worker_id}`,
       action: "dispatch.failed",
@@ -88,11 +107,14 @@ export async function reportFailed(
     });
     return toTaskDto(task);
   });
+  // Outside the transaction: the refusal marks the run (refuseReport) and must not be rolled back with it.
+  return failed ?? refuseReport(db, input, pool);
 }
 
 /**
  * finished → review, in one statement: the fenced UPDATE, the launcher
- * checkpoint, the AI time log and the revocation of the attempt's task tokens.
+ * checkpoint, the AI time log, the revocation of the attempt's task tokens and
+ * the run's end (outcome review).
  * (Measured with `pnpm bench`: the transaction it replaces took eight round trips.)
  */
 export async function reportFinished(
@@ -127,6 +149,11 @@ export async function reportFinished(
         ), revoke as (
           update task_tokens set revoked_at = now()
           where task_id = ${input.id} and revoked_at is null and exists (select 1 from upd)
+        ), run as (
+          update task_runs set ended_at = now(), exit_code = 0, duration_ms = ${input.duration_ms}, ai_minutes = ${minutes},
+                 outcome = 'review', stdout_total = ${input.stdout_bytes ?? null}::bigint, stderr_total = ${input.stderr_bytes ?? null}::bigint,
+                 log_path = coalesce(${input.log_path ?? null}::text, log_path), err_log_path = coalesce(${input.err_log_path ?? null}::text, err_log_path)
+          where task_runs.task_id = ${input.id} and task_runs.attempt = ${input.attempt} and exists (select 1 from upd)
         )
         select * from done`,
   );

@@ -59,6 +59,7 @@ const toColumns = (f: AgentFields) => ({
   ...(f.launch_command !== undefined ? { launchCommand: f.launch_command } : {}),
   ...(f.default_model !== undefined ? { defaultModel: f.default_model } : {}),
   ...(f.working_dir !== undefined ? { workingDir: f.working_dir } : {}),
+  ...(f.run_timeout_minutes !== undefined ? { runTimeoutMinutes: f.run_timeout_minutes } : {}),
 });
 
 export async function createAgent(

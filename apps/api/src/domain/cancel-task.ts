@@ -1,16 +1,19 @@
 import { IN_FLIGHT_STATUSES, isStatusIn, type TTask } from "@ops/contract";
 import { type Db, tasks } from "@ops/db";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, type Principal } from "../auth/principal.ts";
 import { audit } from "../audit.ts";
 import { OpsError } from "../errors.ts";
 import { toTaskDto } from "./serialize.ts";
 import { loadTask, revokeTaskTokens } from "./task-rows.ts";
 
+/** NOTIFY channel of a cancel (payload: the worker holding the task); dispatch/stops.ts listens on every API instance. */
+export const STOP_CHANNEL = "ops_task_stop";
+
 /**
  * Cancels a dispatch. A queued task leaves the queue at once; a running one is
- * flagged and its launcher, told on its next heartbeat, stops the agent and
- * reports the failure.
+ * flagged, and its launcher, told at once through its parked stop poll (or by
+ * its next heartbeat), stops the agent and reports the failure.
  */
 export async function cancelTask(db: Db, principal: Principal, id: number, ip: string | null): Promise<TTask> {
   return db.transaction(async (tx) => {
@@ -25,6 +28,8 @@ export async function cancelTask(db: Db, principal: Principal, id: number, ip: s
     } else if (isStatusIn(IN_FLIGHT_STATUSES, task.status)) {
       await tx.update(tasks).set({ cancelRequestedAt: new Date(), updatedAt: new Date() }).where(eq(tasks.id, id));
       await revokeTaskTokens(tx, id);
+      // Delivered on commit; a worker's parked dispatch/stops answers with it.
+      if (task.claimedBy) await tx.execute(sql`select pg_notify(${STOP_CHANNEL}, ${task.claimedBy})`);
     } else {
       throw new OpsError("BAD_STATUS", `task ${id} is ${task.status}; only queued or running tasks can be cancelled`);
     }

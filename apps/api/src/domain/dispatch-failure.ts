@@ -1,4 +1,4 @@
-import { AGENT_OUTPUT_KIND } from "@ops/contract";
+import { AGENT_OUTPUT_KIND, type TMessageParams, type TRunOutcome } from "@ops/contract";
 import { type DbOrTx, queryRows, taskContext, tasks, timeLogs } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { type AlertKind, raiseTaskAlert } from "./alerts.ts";
@@ -17,13 +17,28 @@ export interface FailureReport {
   aiMinutes?: number | undefined;
   dispatchOutput?: Record<string, unknown> | undefined;
   failureAlertThreshold: number;
+  /** How the attempt's run ended; recorded only if it has no outcome yet. */
+  run: RunEnd;
+}
+
+/** The end of a run as a failure records it (task_runs). */
+export interface RunEnd {
+  outcome: Exclude<TRunOutcome, "review" | "refused">;
+  reasonCode: string | null;
+  reasonParams?: TMessageParams | null;
+  exitCode?: number | null;
+  signal?: string | null;
+  durationMs?: number | null;
+  stdoutTotal?: number | null;
+  stderrTotal?: number | null;
 }
 
 /**
  * Runbook section 3's required actions, in one place for the launcher's
  * failure reports and the watchdog: the task goes to waiting, blocked with the
  * concrete reason, its claim cleared, a blocker entry with the evidence, its
- * alert (re)opened, AI time logged. A task that keeps failing also raises a
+ * alert (re)opened, AI time logged, the attempt's run ended with its outcome
+ * (in the statement that moves the task). A task that keeps failing also raises a
  * recurring-failure alert and a triage task for a human.
  *
  * `where` selects the task in its UPDATE: the claim fence of a launcher report,
@@ -34,13 +49,27 @@ export async function blockAfterFailure(tx: DbOrTx, where: SQL, report: FailureR
   const output = report.dispatchOutput
     ? sql`coalesce(dispatch_output, '{}'::jsonb) || ${JSON.stringify(report.dispatchOutput)}::jsonb`
     : sql`dispatch_output`;
+  const run = report.run;
+  const minutes = report.aiMinutes !== undefined && report.aiMinutes > 0 ? report.aiMinutes : null;
   const [row] = await queryRows<Record<string, unknown>>(
     tx,
-    sql`update tasks set status = 'waiting', blocked = true, blocked_reason = ${report.reason}, claimed_by = null,
-               claimed_at = null, cancel_requested_at = null, finished_at = now(), failure_count = failure_count + 1,
-               dispatch_output = ${output}, updated_at = now()
-        where ${where}
-        returning tasks.*, (select slug from agents a where a.id = tasks.agent_id) as agent_slug`,
+    sql`with upd as (
+          update tasks set status = 'waiting', blocked = true, blocked_reason = ${report.reason}, claimed_by = null,
+                 claimed_at = null, cancel_requested_at = null, finished_at = now(), failure_count = failure_count + 1,
+                 dispatch_output = ${output}, updated_at = now()
+          where ${where}
+          returning tasks.*, (select slug from agents a where a.id = tasks.agent_id) as agent_slug
+        ), run as (
+          update task_runs set ended_at = now(), outcome = ${run.outcome}, reason = ${report.reason}, reason_code = ${run.reasonCode},
+                 reason_params = ${run.reasonParams ? JSON.stringify(run.reasonParams) : null}::jsonb,
+                 exit_code = ${run.exitCode ?? null}::int, signal = ${run.signal ?? null}::text,
+                 duration_ms = coalesce(${run.durationMs ?? null}::bigint, (extract(epoch from now() - coalesce(task_runs.started_at, task_runs.claimed_at)) * 1000)::bigint),
+                 ai_minutes = ${minutes}::int,
+                 stdout_total = ${run.stdoutTotal ?? null}::bigint, stderr_total = ${run.stderrTotal ?? null}::bigint
+          -- Scalar subqueries, so the run is found through its (task_id, attempt) index, not a join the planner may scan for.
+          where task_runs.task_id = (select id from upd) and task_runs.attempt = (select claim_attempt from upd) and task_runs.outcome is null
+        )
+        select * from upd`,
   );
   if (!row) return undefined;
   const task = taskFromRaw(row);

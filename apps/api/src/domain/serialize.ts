@@ -28,6 +28,7 @@ export function toTaskDto(row: TaskRow & { agentSlug: string | null }): TTask {
     model: row.model,
     priority: row.priority,
     working_dir: row.workingDir,
+    run_timeout_minutes: row.runTimeoutMinutes,
     sensitive: row.sensitive,
     approved_at: iso(row.approvedAt),
     approved_by: row.approvedBy,
@@ -59,6 +60,7 @@ export function toAgentDto(row: AgentRow): TAgent {
     launch_command: row.launchCommand,
     default_model: row.defaultModel,
     working_dir: row.workingDir,
+    run_timeout_minutes: row.runTimeoutMinutes,
     created_at: iso(row.createdAt)!,
     updated_at: iso(row.updatedAt)!,
   };

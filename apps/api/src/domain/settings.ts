@@ -10,7 +10,7 @@ import {
   validateSetting,
 } from "@ops/contract";
 import { agents, type DbOrTx, opsSettings, readSetting, writeSetting } from "@ops/db";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { hashToken } from "../auth/crypto.ts";
 import { audit } from "../audit.ts";
 import { invalid, notFound } from "../errors.ts";
@@ -53,6 +53,10 @@ export function parseDispatchSettings(values: Record<string, string>): DispatchS
     failureAlertThreshold: int("dispatch_failure_alert_threshold"),
   };
 }
+
+/** A whole-number setting read in SQL, with parseDispatchSettings' fallback: the contract's default for a missing, zero or unreadable value. */
+export const intSetting = (key: SettingKey) =>
+  sql`coalesce(nullif((select case when value ~ '^[0-9]{1,9}$' then value::int end from ops_settings where key = ${key}), 0), ${defaultIntSetting(key)}::int)`;
 
 /** The dispatch settings in one read. */
 export async function readDispatchSettings(db: DbOrTx): Promise<DispatchSettings> {

@@ -86,6 +86,7 @@ export async function createTask(db: Db, principal: Principal, input: CreateTask
         priority: input.priority ?? 0,
         sensitive: input.sensitive ?? false,
         workingDir: input.working_dir ?? null,
+        runTimeoutMinutes: input.run_timeout_minutes ?? null,
         status: input.status ?? "backlog",
         createdBy: actorName(principal),
       })
@@ -108,6 +109,7 @@ async function editsFor(tx: DbOrTx, task: TaskWithAgent, fields: TaskFields): Pr
   if (fields.model !== undefined) set.model = fields.model;
   if (fields.priority !== undefined) set.priority = fields.priority;
   if (fields.working_dir !== undefined) set.workingDir = fields.working_dir;
+  if (fields.run_timeout_minutes !== undefined) set.runTimeoutMinutes = fields.run_timeout_minutes;
   if (fields.sensitive !== undefined && fields.sensitive !== task.sensitive) {
     set.sensitive = fields.sensitive;
     // Re-marking a task sensitive needs a fresh approval.

@@ -8,6 +8,7 @@ import { nextWithWait } from "../dispatch/next.ts";
 import { listWorkspaceDispatch } from "../dispatch/pools.ts";
 import { previewReconcile } from "../dispatch/reconcile-preview.ts";
 import { reportFailed, reportFinished, reportStarted } from "../dispatch/reports.ts";
+import { waitForStops } from "../dispatch/stops.ts";
 import { runWatchdogPass } from "../watchdog/reconcile.ts";
 import type { ApiImplementation } from "./implementation.ts";
 import type { Ctx } from "./request-context.ts";
@@ -54,6 +55,10 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
       workspace_ids: principal.workspaceIds === null ? null : [...principal.workspaceIds],
       dispatch_enabled: dispatchEnabled,
     };
+  },
+  stops: ({ ctx, input }) => {
+    asWorker(ctx, input.worker_id);
+    return waitForStops(ctx.db, ctx.deps.stopWakeup, { workerId: input.worker_id, runningTaskIds: input.task_ids, waitMs: input.wait_ms ?? 0 }, ctx.signal);
   },
   health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal),
   workspaces: ({ ctx }) => listWorkspaceDispatch(ctx.db, ctx.principal),

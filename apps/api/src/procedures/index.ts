@@ -4,6 +4,7 @@ import { auditProcedures } from "./audit.ts";
 import { authProcedures } from "./auth.ts";
 import { dispatchProcedures } from "./dispatch.ts";
 import type { ApiImplementation } from "./implementation.ts";
+import { runsProcedures } from "./runs.ts";
 import { settingsProcedures } from "./settings.ts";
 import { commentsProcedures, contextProcedures, timeLogsProcedures } from "./task-entries.ts";
 import { tasksProcedures } from "./tasks.ts";
@@ -26,6 +27,7 @@ export const implementation: ApiImplementation = {
   settings: settingsProcedures,
   dispatch: dispatchProcedures,
   workers: workersProcedures,
+  runs: runsProcedures,
   alerts: alertsProcedures,
   audit: auditProcedures,
 };

@@ -49,6 +49,10 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, appRoute
         for (const segment of segments) target = (target as Record<string, unknown>)[segment];
         try {
           const output = await (target as (input: unknown) => Promise<unknown>)(input);
+          if (def.text && (req.query as Record<string, unknown>).format === "text") {
+            const { body: text, headers } = def.text(output as never);
+            return reply.code(200).headers(headers ?? {}).type("text/plain; charset=utf-8").send(text);
+          }
           return reply.code(200).send(output);
         } catch (error) {
           const { status, body: errorBody } = restError(error);

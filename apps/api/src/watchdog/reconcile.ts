@@ -61,6 +61,11 @@ export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions)
         actor: options.actor,
         alertKind: "dispatch_stale",
         failureAlertThreshold: options.failureAlertThreshold,
+        run: {
+          outcome: "lost",
+          reasonCode: row.reason,
+          reasonParams: { worker: row.claimed_by, stale_minutes: options.staleMinutes, worker_stale_seconds: options.workerStaleSeconds },
+        },
       });
       await audit(tx, {
         actor: options.actor,

@@ -2,6 +2,7 @@ import { SLUG_PATTERN, type TAgent, type TWorker } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Confirm } from "../components/Confirm.tsx";
+import { LaunchCommandCheck } from "../components/LaunchCommandCheck.tsx";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { useAgents } from "../hooks.ts";
@@ -158,6 +159,7 @@ function AgentForm({ agent, onDone }: { agent: TAgent; onDone(saved: boolean): v
   const [dir, setDir] = useState(agent.working_dir ?? "");
   // Launch commands and working folders run on every worker: an instance admin's to set.
   const { isInstanceAdmin } = useSession();
+  const [limit, setLimit] = useState(agent.run_timeout_minutes === null ? "" : String(agent.run_timeout_minutes));
   const update = useMutation(
     trpc.agents.update.mutationOptions({
       onSuccess: () => {
@@ -169,7 +171,15 @@ function AgentForm({ agent, onDone }: { agent: TAgent; onDone(saved: boolean): v
   );
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    update.mutate({ id: agent.id, name, active, launch_command: orNull(command), default_model: orNull(model), working_dir: orNull(dir) });
+    update.mutate({
+      id: agent.id,
+      name,
+      active,
+      launch_command: orNull(command),
+      default_model: orNull(model),
+      working_dir: orNull(dir),
+      run_timeout_minutes: limit.trim() ? Number(limit) : null,
+    });
   };
   const id = `agent-${agent.id}`;
   const example = exampleFor(agent.slug);
@@ -192,6 +202,10 @@ function AgentForm({ agent, onDone }: { agent: TAgent; onDone(saved: boolean): v
           <span>{t("agents.workingDir")}</span>
           <input value={dir} onChange={(e) => setDir(e.target.value)} readOnly={!isInstanceAdmin} />
         </label>
+        <label className="field">
+          <span>{t("agents.runTimeout")}</span>
+          <input inputMode="numeric" pattern="[0-9]*" value={limit} placeholder={t("agents.runTimeoutHint")} title="dispatch_run_timeout_minutes" onChange={(e) => setLimit(e.target.value)} />
+        </label>
       </div>
       <label className="field">
         <span>{t("agents.launchCommand")}</span>
@@ -203,6 +217,7 @@ function AgentForm({ agent, onDone }: { agent: TAgent; onDone(saved: boolean): v
           {t("agents.example", { example })}
         </small>
       </label>
+      <LaunchCommandCheck id={`${id}-problem`} command={command} />
       {update.error ? <ErrorBox error={update.error} /> : null}
       <div className="row">
         <button type="submit" className="btn btn-primary" disabled={update.isPending}>
@@ -257,11 +272,14 @@ function NewAgent() {
           </label>
         </div>
         {isInstanceAdmin ? (
-          <label className="field">
-            <span>{t("agents.launchCommand")}</span>
-            <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} placeholder={slug ? exampleFor(slug) : undefined} />
-            <small className="muted">{t("agents.launchHint")}</small>
-          </label>
+          <>
+            <label className="field">
+              <span>{t("agents.launchCommand")}</span>
+              <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} placeholder={slug ? exampleFor(slug) : undefined} />
+              <small className="muted">{t("agents.launchHint")}</small>
+            </label>
+            <LaunchCommandCheck id="new-agent-problem" command={command} />
+          </>
         ) : null}
         {create.error ? <ErrorBox error={create.error} /> : null}
         <div className="row">

@@ -61,6 +61,11 @@ const troubled = health({
       running_task_ids: [41],
       free_slots: 1,
       cli_versions: {},
+      runtimes: [
+        { slug: "codex", state: "usable", reason: null, version: "codex-cli 0.171.0" },
+        { slug: "opencode", state: "usable", reason: null, version: "1.18.33" },
+        { slug: "claudecode", state: "not_authenticated", reason: "installed but not authenticated (none of: ANTHROPIC_API_KEY)", version: "2.1.197" },
+      ],
       last_seen_at: new Date().toISOString(),
       seconds_since_seen: 4,
       fresh: true,
@@ -75,6 +80,7 @@ const troubled = health({
       running_task_ids: [],
       free_slots: 0,
       cli_versions: {},
+      runtimes: [],
       last_seen_at: new Date().toISOString(),
       seconds_since_seen: 600,
       fresh: false,
@@ -114,6 +120,9 @@ describe("Operación → Automatizaciones", () => {
     const workers = within(document.getElementById("workers")!);
     expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("sa-tools");
     expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("qwen*");
+    // Why a runtime is not usable, in the launcher's words.
+    expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("claudecode sin credenciales installed but not authenticated (none of: ANTHROPIC_API_KEY)");
+    expect(workers.getByRole("row", { name: /w-old/ })).toHaveTextContent("hermes");
     expect(workers.getByRole("row", { name: /w-old/ })).toHaveTextContent("caducado");
 
     const dispatching = within(document.getElementById("dispatching")!);

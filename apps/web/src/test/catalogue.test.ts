@@ -88,6 +88,7 @@ describe("in Spanish, every code the API answers with", () => {
       agent_failed: "agent process failed (code=2, signal=null) after 61.0s",
       agent_stopped: "cancelled: agent stopped (signal=SIGTERM)",
       no_exit_record: "agent process ended without an exit record (killed with its wrapper, or the log folder became unwritable)",
+      timed_out: "agent timed out after 120 min",
     };
     for (const code of BLOCKED_REASON_CODES) {
       const shown = blockedReasonText(es, written[code]);

@@ -78,6 +78,7 @@ export const baseHandlers: Handlers = {
   "agents.list": () => [],
   "dispatch.workspaces": () => [{ workspace_id: 1, name: "Default", dispatch_enabled: true, fresh_workers: 1, queued: 0 }],
   "workers.listTokens": () => [],
+  "runs.list": () => [],
 };
 
 export function task(overrides: Record<string, unknown> = {}) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { byId, isoDate, workspaceId, ZBool, ZLaunchCommand, ZOk, ZPath } from "../fields.ts";
+import { byId, isoDate, workspaceId, ZBool, ZLaunchCommand, ZOk, ZPath, ZRunTimeoutMinutes } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
 import { ZId, ZModelName, ZSlug } from "../schemas.ts";
 
@@ -12,6 +12,8 @@ export const ZAgent = z.object({
   launch_command: z.string().nullable(),
   default_model: z.string().nullable(),
   working_dir: z.string().nullable(),
+  /** Run time limit for this agent's tasks in minutes; null: dispatch_run_timeout_minutes. */
+  run_timeout_minutes: z.number().nullable(),
   created_at: isoDate,
   updated_at: isoDate,
 });
@@ -24,6 +26,7 @@ const ZAgentFields = z.object({
   launch_command: ZLaunchCommand.nullable().optional(),
   default_model: ZModelName.nullable().optional(),
   working_dir: ZPath.nullable().optional(),
+  run_timeout_minutes: ZRunTimeoutMinutes.nullable().optional(),
 });
 export const ZCreateAgentInput = z.object({ workspace_id: workspaceId, slug: ZSlug, ...ZAgentFields.shape });
 export type TCreateAgentInput = z.infer<typeof ZCreateAgentInput>;

@@ -2,10 +2,27 @@ import { z } from "zod";
 import { isoDate, nullableDate, ZBool, ZOk, ZPath } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
 import { ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus, ZWorkerId } from "../schemas.ts";
+import { ZMessageParams } from "../messages.ts";
 import { ZStaleReason } from "../stale.ts";
 import { ZAgent } from "./agents.ts";
 import { ZContextEntry } from "./context.ts";
+import { FAILED_RUN_OUTCOMES } from "./runs.ts";
 import { ZTask } from "./tasks.ts";
+
+/**
+ * A runtime as its launcher sees it: `usable`; `missing` (no command, or its
+ * program is not on PATH); `not_authenticated` (installed, no credentials);
+ * `invalid_command` (its template does not parse). With the reason in words
+ * and the CLI's `--version`.
+ */
+export const RUNTIME_STATES = ["usable", "missing", "not_authenticated", "invalid_command"] as const;
+export const ZRuntimeState = z.object({
+  slug: ZSlug,
+  state: z.enum(RUNTIME_STATES),
+  reason: z.string().max(1000).nullable(),
+  version: z.string().max(200).nullable(),
+});
+export type TRuntimeState = z.infer<typeof ZRuntimeState>;
 
 export const ZWorker = z.object({
   worker_id: z.string(),
@@ -17,6 +34,8 @@ export const ZWorker = z.object({
   running_task_ids: z.array(z.number()),
   free_slots: z.number(),
   cli_versions: z.record(z.string(), z.string()),
+  /** Every supported runtime with its state (usable or why not), from the last heartbeat. */
+  runtimes: z.array(ZRuntimeState),
   last_seen_at: isoDate,
   seconds_since_seen: z.number(),
   fresh: z.boolean(),
@@ -74,6 +93,10 @@ export const ZClaimedTask = z.object({
   attempt: z.number(),
   /** Credential scoped to this task and attempt, for the agent to report with. */
   task_token: z.string(),
+  /** The run this claim opened (GET /tasks/:id/runs/:run). */
+  run_id: z.number(),
+  /** Stop the agent after this many minutes (the task's, the agent's, or dispatch_run_timeout_minutes). */
+  run_timeout_minutes: z.number(),
 });
 export type TClaimedTask = z.infer<typeof ZClaimedTask>;
 
@@ -104,6 +127,14 @@ export const ZHeartbeatAnswer = z.object({
   stop_tasks: z.array(ZStopTask),
 });
 export type THeartbeatAnswer = z.infer<typeof ZHeartbeatAnswer>;
+
+/** A task its worker must stop, and why (the stop report's reason). */
+
+/** The final sizes of a run's two log files, reported with its outcome: the API then knows when it has all of the output. */
+const outputTotals = {
+  stdout_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  stderr_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+};
 
 /** The launcher's fence: the task, and the worker and claim attempt a report speaks for. */
 export const ZClaimFence = z.object({ id: ZId, worker_id: ZWorkerId, attempt: z.number().int().min(1) });
@@ -188,8 +219,22 @@ export const dispatchContract = {
       running_task_ids: z.array(z.number().int().positive()).max(10_000).default([]),
       free_slots: z.number().int().min(0).max(10_000),
       cli_versions: z.record(z.string().max(100), z.string().max(200)).default({}),
+      runtimes: z.array(ZRuntimeState).max(100).default([]),
     }),
     output: ZHeartbeatAnswer,
+  }),
+  stops: mutation({
+    method: "POST",
+    path: "/dispatch/stops",
+    access: "worker",
+    summary:
+      "Long-poll: which of this worker's running tasks to stop (cancelled, or no longer held); answers as soon as a cancel is made.",
+    input: z.object({
+      worker_id: ZWorkerId,
+      task_ids: z.array(ZId).max(10_000).default([]),
+      wait_ms: z.number().int().min(0).max(30_000).optional(),
+    }),
+    output: z.object({ stop_tasks: z.array(ZStopTask) }),
   }),
   health: query({
     path: "/dispatch/health",
@@ -291,6 +336,11 @@ export const dispatchContract = {
       ai_minutes: z.number().int().min(0).max(10_080).optional(),
       /** What the agent's process printed (its log tails): kept apart from the launcher's own words, as agent output. */
       agent_output: z.string().max(20_000).optional(),
+      /** How the run ended, for its record (default failed). */
+      outcome: z.enum(FAILED_RUN_OUTCOMES).optional(),
+      reason_code: z.string().max(64).optional(),
+      reason_params: ZMessageParams.optional(),
+      ...outputTotals,
     }),
     output: ZTask,
   }),
@@ -305,6 +355,7 @@ export const dispatchContract = {
       log_path: ZPath.optional(),
       err_log_path: ZPath.optional(),
       ai_minutes: z.number().int().min(0).max(10_080).optional(),
+      ...outputTotals,
     }),
     output: ZTask,
   }),

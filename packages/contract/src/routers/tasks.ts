@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { byId, isoDate, nullableDate, text, workspaceId, ZBool, ZOk, ZPath } from "../fields.ts";
+import { byId, isoDate, nullableDate, text, workspaceId, ZBool, ZOk, ZPath, ZRunTimeoutMinutes } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
 import { type TTaskStatus, ZExecution, ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus } from "../schemas.ts";
 
@@ -31,6 +31,8 @@ export const ZTask = z.object({
   model: z.string().nullable(),
   priority: z.number(),
   working_dir: z.string().nullable(),
+  /** This task's run time limit in minutes; null: the agent's, or dispatch_run_timeout_minutes. */
+  run_timeout_minutes: z.number().nullable(),
   sensitive: z.boolean(),
   approved_at: nullableDate,
   approved_by: z.string().nullable(),
@@ -74,6 +76,7 @@ const ZTaskFields = z.object({
   priority: z.number().int().min(TASK_PRIORITY_RANGE.min).max(TASK_PRIORITY_RANGE.max).optional(),
   sensitive: ZBool.optional(),
   working_dir: ZPath.nullable().optional(),
+  run_timeout_minutes: ZRunTimeoutMinutes.nullable().optional(),
 });
 /** A new task starts in the backlog or next; the dispatch statuses are reached by dispatching it. */
 export const INITIAL_TASK_STATUSES = ["backlog", "next"] as const satisfies readonly TTaskStatus[];

@@ -6,6 +6,7 @@ import { formatAge, formatDateTime } from "../../format.ts";
 import { useI18n } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { taskPath } from "../../paths.ts";
+import { RuntimeStates } from "./RuntimeStates.tsx";
 
 export function WorkersTable({ workers }: { workers: TWorker[] }) {
   const { t, lang } = useI18n();
@@ -20,7 +21,7 @@ export function WorkersTable({ workers }: { workers: TWorker[] }) {
               <tr>
                 <th scope="col">{t("workers.id")}</th>
                 <th scope="col">{t("workers.host")}</th>
-                <th scope="col">{t("workers.slugs")}</th>
+                <th scope="col">{t("workers.runtimes")}</th>
                 <th scope="col">{t("workers.models")}</th>
                 <th scope="col">{t("workers.running")}</th>
                 <th scope="col">{t("workers.slots")}</th>
@@ -33,7 +34,9 @@ export function WorkersTable({ workers }: { workers: TWorker[] }) {
                 <tr key={w.worker_id} className={w.fresh ? undefined : "row-stale"}>
                   <td className="mono">{w.worker_id}</td>
                   <td>{w.hostname}</td>
-                  <td>{w.agent_slugs.join(", ") || t("common.none")}</td>
+                  <td>
+                    <RuntimeStates worker={w} />
+                  </td>
                   <td className="mono">{w.models.join(", ") || t("common.any")}</td>
                   <td>
                     {w.running_task_ids.length === 0

@@ -13,8 +13,10 @@ import { Link } from "../../router.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { LIVE_REFRESH_MS, refreshFor } from "./live.ts";
 import { TaskActions } from "./TaskActions.tsx";
+import { DispatchOutput } from "./DispatchOutput.tsx";
 import { TaskEditForm } from "./TaskEditForm.tsx";
 import { BlockerHistory, CommentsSection, ContextSection, TimeLogsSection } from "./TaskEntries.tsx";
+import { TaskRuns } from "./TaskRuns.tsx";
 import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 /** Where the dispatch explanation is shown: a task not yet dispatched, or queued and waiting for a launcher. */
@@ -78,6 +80,7 @@ export function TaskPage({ id }: { id: number }) {
           <BlockerHistory task={data} refetchMs={refresh} />
         </div>
       </div>
+      <TaskRuns task={data} />
       <ContextSection taskId={data.id} refetchMs={refresh} />
       <CommentsSection taskId={data.id} refetchMs={refresh} />
       <TimeLogsSection taskId={data.id} refetchMs={refresh} />
@@ -132,20 +135,6 @@ function TaskDetails({ task }: { task: TTask }) {
           </div>
         ))}
       </dl>
-    </Section>
-  );
-}
-
-function DispatchOutput({ task }: { task: TTask }) {
-  const { t } = useI18n();
-  return (
-    <Section id="dispatch-output" title={t("task.dispatchOutput")}>
-      {task.dispatch_output ? (
-        // The launcher's record as it wrote it: data, not words of the app.
-        <pre className="code" data-raw>
-          {JSON.stringify(task.dispatch_output, null, 2)}
-        </pre>
-      ) : <p className="muted">{t("task.dispatchOutputEmpty")}</p>}
     </Section>
   );
 }

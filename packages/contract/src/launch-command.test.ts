@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandTemplate, parseTemplate, programOf, TemplateError, type TemplateValues } from "../src/argv.ts";
+import { expandTemplate, parseTemplate, programOf, TemplateError, type TemplateValues } from "./launch-command.ts";
 
 const values = (over: Partial<TemplateValues> = {}): TemplateValues => ({
   prompt: "do the thing",
@@ -49,6 +49,25 @@ describe("argv templates", () => {
     expect(() => parseTemplate("x {promt}")).toThrow(/unknown placeholder \{promt\}/);
     expect(() => parseTemplate("{prompt} x")).toThrow(/first word/);
     expect(() => parseTemplate("x [--model {model}")).toThrow(/optional group/);
+  });
+
+  it("says where the problem is, so a person can fix the command they typed", () => {
+    const problem = (template: string) => {
+      try {
+        parseTemplate(template);
+      } catch (error) {
+        return error as TemplateError;
+      }
+      throw new Error(`${template} parsed`);
+    };
+    expect(problem('codex exec "{prompt}')).toMatchObject({ problem: "unterminated_double_quote", position: 12, message: "unterminated double quote at character 12" });
+    expect(problem("x 'open")).toMatchObject({ problem: "unterminated_single_quote", position: 3 });
+    expect(problem("agent --a 'b' {promt}")).toMatchObject({ problem: "unknown_placeholder", position: 15 });
+    expect(problem('agent "--x={nope}"')).toMatchObject({ problem: "unknown_placeholder", position: 12 });
+    expect(problem("x [--model {model}")).toMatchObject({ problem: "unterminated_group", position: 3 });
+    expect(problem("agent x\\")).toMatchObject({ problem: "trailing_backslash", position: 8 });
+    expect(problem("  {prompt} x")).toMatchObject({ problem: "program_is_placeholder", position: 3 });
+    expect(problem("   ")).toMatchObject({ problem: "empty", position: undefined });
   });
 
   it("names the program as written", () => {

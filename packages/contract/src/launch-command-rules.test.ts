@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandTemplate, parseTemplate, TemplateError, type TemplateValues } from "../src/argv.ts";
+import { expandTemplate, parseTemplate, TemplateError, type TemplateValues } from "./launch-command.ts";
 
 // The rules of the template language that argv.test.ts leaves implicit: where
 // groups begin and end, how quotes and placeholders mix inside one word, and

@@ -13,6 +13,9 @@
  * `< {prompt_file}` gives the agent the prompt on its stdin instead of in its
  * argv, where any local user could read it with `ps`. It is the only
  * redirection: the launcher opens the file itself, no shell is involved.
+ *
+ * The one parser: the launcher runs templates with it, and the API refuses an
+ * agent's launch_command it cannot parse when it is saved (400, with where).
  */
 
 export const PLACEHOLDERS = ["prompt", "prompt_file", "task_id", "attempt", "model", "workdir"] as const;
@@ -29,26 +32,61 @@ export interface Word {
   stdin?: true;
 }
 
-export class TemplateError extends Error {}
+/** Stable codes of what can be wrong with a template, for messages in any language. */
+export type TemplateProblem =
+  | "empty"
+  | "unterminated_single_quote"
+  | "unterminated_double_quote"
+  | "trailing_backslash"
+  | "unknown_placeholder"
+  | "unterminated_group"
+  | "program_is_placeholder"
+  | "program_is_optional"
+  | "redirect_in_group"
+  | "redirect_twice"
+  | "redirect_target";
+
+export class TemplateError extends Error {
+  constructor(
+    readonly problem: TemplateProblem,
+    /** What the problem is, in words, without the position. */
+    readonly detail: string,
+    /** 1-based character of the template where the problem is (undefined for an empty template). */
+    readonly position?: number,
+  ) {
+    super(position === undefined ? detail : `${detail} at character ${position}`);
+    this.name = "TemplateError";
+  }
+}
 
 const PLACEHOLDER_RE = /\{([a-z_]+)\}/g;
 
-function piecesOf(text: string, quoted: boolean): Piece[] {
+/** A run of word text, with the template index each of its characters came from. */
+interface Chars {
+  text: string;
+  at: number[];
+}
+
+function piecesOf(chars: Chars, quoted: boolean): Piece[] {
   // Inside single quotes nothing is special, placeholders included: that is
   // how a template passes a literal `{prompt}`.
-  if (quoted) return [{ text }];
+  if (quoted) return [{ text: chars.text }];
   const pieces: Piece[] = [];
   let last = 0;
-  for (const match of text.matchAll(PLACEHOLDER_RE)) {
+  for (const match of chars.text.matchAll(PLACEHOLDER_RE)) {
     const name = match[1] as string;
     if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
-      throw new TemplateError(`unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(" ")})`);
+      throw new TemplateError(
+        "unknown_placeholder",
+        `unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(" ")})`,
+        (chars.at[match.index] ?? 0) + 1,
+      );
     }
-    if (match.index > last) pieces.push({ text: text.slice(last, match.index) });
+    if (match.index > last) pieces.push({ text: chars.text.slice(last, match.index) });
     pieces.push({ placeholder: name as Placeholder });
     last = match.index + match[0].length;
   }
-  if (last < text.length) pieces.push({ text: text.slice(last) });
+  if (last < chars.text.length) pieces.push({ text: chars.text.slice(last) });
   return pieces;
 }
 
@@ -57,13 +95,21 @@ export function parseTemplate(template: string): Word[] {
   const words: Word[] = [];
   let pieces: Piece[] = [];
   let inWord = false;
-  let buffer = "";
+  let buffer: Chars = { text: "", at: [] };
   let group: number | undefined;
+  let groupOpenedAt = 0;
   let groups = 0;
-  const flush = (quoted: boolean) => {
-    if (buffer) pieces.push(...piecesOf(buffer, quoted));
-    buffer = "";
+  const push = (ch: string, at: number) => {
+    buffer.text += ch;
+    buffer.at.push(at);
   };
+  const flush = (quoted: boolean) => {
+    if (buffer.text) pieces.push(...piecesOf(buffer, quoted));
+    buffer = { text: "", at: [] };
+  };
+  // Where each word starts in the template, for the position of a problem.
+  const wordAt: number[] = [];
+  let wordStart = 0;
   // Indexes (into words) of unquoted, standalone `<` words.
   const redirects: number[] = [];
   let quotedWord = false;
@@ -73,10 +119,11 @@ export function parseTemplate(template: string): Word[] {
     const merged = mergeText(pieces);
     const only = merged[0];
     if (!quotedWord && merged.length === 1 && only && "text" in only && only.text === "<") {
-      if (group !== undefined) throw new TemplateError("`< {prompt_file}` cannot be inside an optional group");
+      if (group !== undefined) throw new TemplateError("redirect_in_group", "`< {prompt_file}` cannot be inside an optional group", wordStart + 1);
       redirects.push(words.length);
     }
     words.push({ pieces: merged, ...(group !== undefined ? { group } : {}) });
+    wordAt.push(wordStart);
     pieces = [];
     inWord = false;
     quotedWord = false;
@@ -90,6 +137,7 @@ export function parseTemplate(template: string): Word[] {
     if (!inWord && ch === "[" && group === undefined) {
       // `[` opening a word starts an optional group (a quoted "[" does not).
       group = groups++;
+      groupOpenedAt = i;
       continue;
     }
     if (ch === "]" && group !== undefined && (i + 1 === template.length || /\s/.test(template[i + 1] as string))) {
@@ -98,13 +146,14 @@ export function parseTemplate(template: string): Word[] {
       group = undefined;
       continue;
     }
+    if (!inWord) wordStart = i;
     inWord = true;
     if (ch === "'" || ch === '"' || ch === "\\") quotedWord = true;
     if (ch === "'") {
       flush(false);
       const end = template.indexOf("'", i + 1);
-      if (end < 0) throw new TemplateError("unterminated single quote");
-      buffer = template.slice(i + 1, end);
+      if (end < 0) throw new TemplateError("unterminated_single_quote", "unterminated single quote", i + 1);
+      for (let j = i + 1; j < end; j++) push(template[j] as string, j);
       flush(true);
       i = end;
     } else if (ch === '"') {
@@ -112,40 +161,57 @@ export function parseTemplate(template: string): Word[] {
       let j = i + 1;
       for (; j < template.length && template[j] !== '"'; j++) {
         if (template[j] === "\\" && j + 1 < template.length && /["\\$`]/.test(template[j + 1] as string)) j++;
-        buffer += template[j];
+        push(template[j] as string, j);
       }
-      if (j >= template.length) throw new TemplateError("unterminated double quote");
+      if (j >= template.length) throw new TemplateError("unterminated_double_quote", "unterminated double quote", i + 1);
       flush(false);
       i = j;
     } else if (ch === "\\") {
-      if (i + 1 >= template.length) throw new TemplateError("trailing backslash");
-      buffer += template[++i];
+      if (i + 1 >= template.length) throw new TemplateError("trailing_backslash", "trailing backslash", i + 1);
+      i++;
+      push(template[i] as string, i);
     } else {
-      buffer += ch;
+      push(ch, i);
     }
   }
   if (group !== undefined) {
-    throw new TemplateError("unterminated optional group: `[` without a matching `]`");
+    throw new TemplateError("unterminated_group", "unterminated optional group: `[` without a matching `]`", groupOpenedAt + 1);
   }
   endWord();
-  markStdinRedirect(words, redirects);
-  if (words.length === 0) throw new TemplateError("empty command");
+  markStdinRedirect(words, redirects, wordAt);
+  if (words.length === 0) throw new TemplateError("empty", "empty command");
+  const programAt = (wordAt[0] ?? 0) + 1;
   if (words[0]!.pieces.some((p) => "placeholder" in p)) {
-    throw new TemplateError("the program (first word) cannot be a placeholder");
+    throw new TemplateError("program_is_placeholder", "the program (first word) cannot be a placeholder", programAt);
   }
-  if (words[0]!.group !== undefined) throw new TemplateError("the program (first word) cannot be optional");
+  if (words[0]!.group !== undefined) throw new TemplateError("program_is_optional", "the program (first word) cannot be optional", programAt);
   return words;
 }
 
+/** Why a template cannot be run, or undefined when it parses. */
+export function launchCommandProblem(template: string): TemplateError | undefined {
+  try {
+    parseTemplate(template);
+    return undefined;
+  } catch (error) {
+    if (error instanceof TemplateError) return error;
+    throw error;
+  }
+}
+
 /** Turns `<` `{prompt_file}` into one stdin word; anything else after `<` is refused. */
-function markStdinRedirect(words: Word[], redirects: number[]): void {
-  if (redirects.length > 1) throw new TemplateError("only one `< {prompt_file}` is allowed");
+function markStdinRedirect(words: Word[], redirects: number[], wordAt: number[]): void {
+  if (redirects.length > 1) throw new TemplateError("redirect_twice", "only one `< {prompt_file}` is allowed", (wordAt[redirects[1]!] ?? 0) + 1);
   const at = redirects[0];
   if (at === undefined) return;
   const target = words[at + 1];
   const only = target?.pieces.length === 1 ? target.pieces[0] : undefined;
   if (!target || !only || !("placeholder" in only) || only.placeholder !== "prompt_file") {
-    throw new TemplateError("`<` must be followed by {prompt_file}: the agent's stdin can only be its prompt file");
+    throw new TemplateError(
+      "redirect_target",
+      "`<` must be followed by {prompt_file}: the agent's stdin can only be its prompt file",
+      (wordAt[at] ?? 0) + 1,
+    );
   }
   words.splice(at, 2, { pieces: target.pieces, stdin: true });
 }
