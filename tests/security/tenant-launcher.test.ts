@@ -105,14 +105,17 @@ describe("a real launcher serving two workspaces", () => {
     await waitForTask(rest, id, (t) => t.status === "waiting", "waiting");
     const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; source: string; body: string }>;
     expect(context.find((c) => c.kind === "blocker")).toMatchObject({ source: "launcher" });
-    expect(context.find((c) => c.kind === "agent-output")).toMatchObject({ source: "ai", body: "fake-agent: boom, missing configuration\n" });
+    const output = context.find((c) => c.kind === "agent-output");
+    expect(output).toMatchObject({ source: "ai" });
+    // Both streams' last lines, each named: here the agent wrote only to stderr.
+    expect(output!.body).toMatch(/^Agent output, last lines of stdout \(.*\.log\):\n\(empty\)\n\nAgent output, last lines of stderr \(.*\.err\.log\):\nfake-agent: boom, missing configuration$/);
 
     // The second attempt runs an agent that records the prompt it was given.
     await rest("PATCH", `/tasks/${id}`, { agent_slug: "fakeecho", blocked: false });
     expect((await rest("POST", `/tasks/${id}/dispatch`)).status).toBe(200);
     await waitForTask(rest, id, (t) => t.status === "review", "review");
     const prompt = (await agentRecord(dirs, id)).args[0]!;
-    expect(prompt).toMatch(/### agent-output: agent output \(untrusted, [^)]+\)\n> fake-agent: boom, missing configuration/);
+    expect(prompt).toMatch(/### agent-output: agent output \(untrusted, [^)]+\)\n> Agent output, last lines of stdout[^\n]*\n> \(empty\)\n>\s*\n> Agent output, last lines of stderr[^\n]*\n> fake-agent: boom, missing configuration/);
     const launcherEntry = prompt.slice(prompt.indexOf("### blocker (launcher"), prompt.indexOf("### agent-output"));
     expect(launcherEntry).toContain("launcher process exited early (code=3, signal=null)");
     expect(launcherEntry).not.toContain("boom");

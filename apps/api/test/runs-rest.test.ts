@@ -12,7 +12,12 @@ describe("launch_command, checked when it is saved", () => {
   it("a command the launcher could not parse is refused with 400, the field and where the problem is, and nothing changes", async () => {
     const created = await api.rest("POST", "/agents", { slug: "badcmd", name: "Bad", launch_command: 'codex exec "{prompt}' });
     expect(created.status).toBe(400);
-    expect(created.body.error).toEqual({ code: "VALIDATION", field: "launch_command", message: "launch_command: unterminated double quote at character 12" });
+    expect(created.body.error).toMatchObject({
+      code: "VALIDATION",
+      field: "launch_command",
+      message: "launch_command: unterminated double quote at character 12",
+      params: { problem: "unterminated_double_quote", position: 12 },
+    });
     expect((await api.rest("GET", "/agents")).body.some((a: { slug: string }) => a.slug === "badcmd")).toBe(false);
 
     const agent = (await api.rest("POST", "/agents", { slug: "goodcmd", name: "Good", launch_command: "codex exec {prompt}" })).body;

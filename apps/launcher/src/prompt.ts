@@ -1,4 +1,4 @@
-import type { TContextEntry, TTask } from "@ops/contract";
+import { AGENT_OUTPUT_QUOTE_MARKER, type TContextEntry, type TTask } from "@ops/contract";
 
 /**
  * Linux caps one argv element at 128 KiB (MAX_ARG_STRLEN). A template with
@@ -23,7 +23,11 @@ const bytes = (s: string) => Buffer.byteLength(s, "utf8");
  * launcher's or a person's words, nor open an entry of its own with a heading.
  */
 export function formatContextEntry(c: PromptInput["context"][number]): string {
-  if (c.source !== "ai") return `### ${c.kind} (${c.source}, ${c.created_at})\n${c.body}`;
+  if (c.source !== "ai") {
+    // A blocker's quote of the agent's output is the operator's copy: the agent-output entry carries it, as untrusted.
+    const own = c.body.split(`\n\n${AGENT_OUTPUT_QUOTE_MARKER}\n`)[0];
+    return `### ${c.kind} (${c.source}, ${c.created_at})\n${own}`;
+  }
   const quoted = c.body.split("\n").map((line) => `> ${line}`).join("\n");
   return `### ${c.kind}: agent output (untrusted, ${c.created_at})\n${quoted}`;
 }

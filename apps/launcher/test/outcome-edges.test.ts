@@ -23,9 +23,19 @@ const exitAfter = (ms: number, code: number | null, signal: string | null): Exit
 
 describe("run outcome: edges", () => {
   it("a stopped run without an exit record reports the signal the launcher sent, or null", () => {
-    expect(classifyOutcome({ ...record, stopReason: "cancelled by operator", stoppedWith: "SIGKILL" }, undefined, context)).toEqual({
+    expect(classifyOutcome({ ...record, stopReason: "cancelled by operator", stopKind: "cancelled", stoppedWith: "SIGKILL" }, undefined, context)).toEqual({
       kind: "failed",
-      payload: { duration_ms: 30_000, reason: "cancelled by operator: agent stopped (signal=SIGKILL)", exit_code: null, signal: "SIGKILL", evidence: "Logs: /logs/7.log", agent_output: "tail" },
+      payload: {
+        duration_ms: 30_000,
+        reason: "cancelled by operator: agent stopped (signal=SIGKILL)",
+        exit_code: null,
+        signal: "SIGKILL",
+        evidence: "agent stopped (signal=SIGKILL) after 30.0s. Logs: /logs/7.log, /logs/7.err.log",
+        agent_output: "Agent output, last lines of stdout (/logs/7.log):\ntail\n\nAgent output, last lines of stderr (/logs/7.err.log):\ntail",
+        outcome: "cancelled",
+        reason_code: "CANCELLED",
+        reason_params: { signal: "SIGKILL" },
+      },
     });
     expect(classifyOutcome({ ...record, stopReason: "task no longer held by this worker" }, undefined, context)).toMatchObject({
       payload: { reason: "task no longer held by this worker: agent stopped (signal=null)", exit_code: null, signal: null },

@@ -156,8 +156,10 @@ describe("runs and their output", () => {
     expect(task.blocked_reason).toBe("launcher process exited early (code=1, signal=null)");
     const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; body: string }>;
     const blocker = context.find((c) => c.kind === "blocker")!.body;
-    expect(blocker).toMatch(/Agent output, last lines of stdout \(.*\.log\):\nNot logged in · Please run \/login/);
-    expect(blocker).toMatch(/Agent output, last lines of stderr \(.*\.err\.log\):\n\(empty\)/);
+    expect(blocker).toMatch(/> Agent output, last lines of stdout \(.*\.log\):\n> Not logged in · Please run \/login/);
+    expect(blocker).toMatch(/> Agent output, last lines of stderr \(.*\.err\.log\):\n> \(empty\)/);
+    // The same lines, as the agent's own entry: what the next attempt's prompt quotes as untrusted.
+    expect(context.find((c) => c.kind === "agent-output")!.body).toMatch(/Not logged in · Please run \/login/);
     const [run] = await runsOf(id);
     expect(run).toMatchObject({ outcome: "early_exit", reason_code: "EARLY_EXIT", exit_code: 1 });
   });

@@ -229,7 +229,8 @@ describe("admin web app in Chromium", () => {
     const fence = { worker_id: "e2e-worker-1", attempt: claim.body.attempt };
     await rest("POST", `/dispatch/tasks/${id}/started`, { ...fence, pid: 99, command: ["codex", "exec"], log_path: "/tmp/e2e.log", err_log_path: "/tmp/e2e.err.log" });
     await statusBadge("doing").waitFor(live);
-    await page.locator("#dispatch-output").getByText('"pid": 99').waitFor(live);
+    // The launcher's record as readable fields: the pid it started.
+    await page.getByTestId("dispatch-output").locator("div", { has: page.getByText("PID", { exact: true }) }).getByText("99", { exact: true }).waitFor(live);
     await rest("POST", `/dispatch/tasks/${id}/finished`, { ...fence, exit_code: 0, duration_ms: 1200 });
     await statusBadge("review").waitFor(live);
     // In review the primary action closes the task.

@@ -142,12 +142,16 @@ describe("a run's output, live in the browser", () => {
 
   it("refuses a launch command the launcher could not parse, in the Agentes page and on save", async () => {
     await page.goto(`${api.baseUrl}/agentes`);
-    const form = page.locator("form", { has: page.getByRole("heading", { name: /^talker/ }) });
+    // Agentes shows each agent read-only; Editar opens its form.
+    const card = page.locator("section[data-agent=talker]");
+    await card.getByRole("button", { name: "Editar" }).click();
+    const form = card.locator("form");
     const field = form.getByLabel("Comando de lanzamiento");
     await field.fill('codex exec "{prompt}');
-    await text(form.getByTestId("launch-command-problem")).toContain("unterminated double quote at character 12");
+    await text(form.getByTestId("launch-command-problem")).toContain("comilla doble sin cerrar en el carácter 12");
     await form.getByRole("button", { name: "Guardar" }).click();
-    await text(form.getByRole("alert").filter({ hasNotText: "El launcher no podría" })).toContain("launch_command: unterminated double quote at character 12");
+    // The API's refusal, in the same words: its params name the problem and where.
+    await text(form.getByRole("alert").filter({ hasNotText: "El launcher no podría" })).toContain("comilla doble sin cerrar en el carácter 12");
     await screenshot(page, "08a-agentes-launch-command-refused");
     const agents = (await rest("GET", "/agents")).body as Array<{ slug: string; launch_command: string | null }>;
     expect(agents.find((a) => a.slug === "talker")?.launch_command).toBeNull();

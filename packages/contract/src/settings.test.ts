@@ -15,6 +15,9 @@ describe("settings: one table, validated the same way by the API and the web app
       "dispatch_max_concurrent",
       "dispatch_agent_caps",
       "dispatch_failure_alert_threshold",
+      "dispatch_run_timeout_minutes",
+      "run_output_max_kb",
+      "run_output_retention_days",
       "service_api_token",
     ]);
     expect(SETTING_DEFAULTS).toStrictEqual({
@@ -24,6 +27,9 @@ describe("settings: one table, validated the same way by the API and the web app
       dispatch_max_concurrent: "0",
       dispatch_agent_caps: "{}",
       dispatch_failure_alert_threshold: "3",
+      dispatch_run_timeout_minutes: "120",
+      run_output_max_kb: "4096",
+      run_output_retention_days: "30",
     });
     expect(defaultIntSetting("dispatch_stale_minutes")).toBe(20);
     expect(defaultIntSetting("dispatch_worker_stale_seconds")).toBe(90);
@@ -42,7 +48,16 @@ describe("settings: one table, validated the same way by the API and the web app
 
   it("accepts exactly the bounds of every whole-number setting and refuses one past them, naming the key and the range", () => {
     const ranged = SETTING_KEYS.filter((k) => (SETTINGS[k] as SettingDef).range);
-    expect(ranged).toEqual(["dispatch_stale_minutes", "dispatch_worker_stale_seconds", "dispatch_max_concurrent", "dispatch_failure_alert_threshold"]);
+    expect(ranged).toEqual([
+      "dispatch_stale_minutes",
+      "dispatch_worker_stale_seconds",
+      "dispatch_max_concurrent",
+      "dispatch_failure_alert_threshold",
+      "dispatch_run_timeout_minutes",
+      "run_output_max_kb",
+      "run_output_retention_days",
+    ]);
+    expect((SETTINGS.dispatch_run_timeout_minutes as SettingDef).range).toEqual([1, 10080]);
     expect((SETTINGS.dispatch_stale_minutes as SettingDef).range).toEqual([1, 10080]);
     expect((SETTINGS.dispatch_worker_stale_seconds as SettingDef).range).toEqual([10, 86400]);
     expect((SETTINGS.dispatch_max_concurrent as SettingDef).range).toEqual([0, 100000]);

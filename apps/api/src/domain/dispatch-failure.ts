@@ -1,4 +1,4 @@
-import { AGENT_OUTPUT_KIND, type TMessageParams, type TRunOutcome } from "@ops/contract";
+import { AGENT_OUTPUT_KIND, AGENT_OUTPUT_QUOTE_MARKER, type TMessageParams, type TRunOutcome } from "@ops/contract";
 import { type DbOrTx, queryRows, taskContext, tasks, timeLogs } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { type AlertKind, raiseTaskAlert } from "./alerts.ts";
@@ -73,11 +73,14 @@ export async function blockAfterFailure(tx: DbOrTx, where: SQL, report: FailureR
   );
   if (!row) return undefined;
   const task = taskFromRaw(row);
+  // The operator reads the blocker: it quotes the agent's last lines too (a
+  // CLI's reason is often on stdout), after a marker that labels them.
+  const quoted = report.agentOutput ? `\n\n${AGENT_OUTPUT_QUOTE_MARKER}\n${report.agentOutput.split("\n").map((line) => `> ${line}`).join("\n")}` : "";
   await tx.insert(taskContext).values({
     taskId: task.id,
     kind: "blocker",
     source: report.source,
-    body: report.evidence ? `${report.reason}\n\n${report.evidence}` : report.reason,
+    body: `${report.evidence ? `${report.reason}\n\n${report.evidence}` : report.reason}${quoted}`,
   });
   if (report.agentOutput) {
     await tx.insert(taskContext).values({ taskId: task.id, kind: AGENT_OUTPUT_KIND, source: "ai", author: report.actor, body: report.agentOutput });

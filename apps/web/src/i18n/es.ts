@@ -5,6 +5,7 @@ import type {
   TDispatchReasonCode,
   TErrorReason,
   THealthProblemCode,
+  TemplateProblem,
   TStaleReason,
   TTaskStatus,
 } from "@ops/contract";
@@ -326,7 +327,6 @@ export const es = {
   "runs.startedAt": "Inicio",
   "runs.duration": "Duración",
   "runs.exit": "Salida",
-  "runs.reason": "Motivo",
   "runs.running": "en curso",
   "runs.outcome.review": "review",
   "runs.outcome.failed": "fallida",
@@ -394,6 +394,17 @@ export const es = {
   "settings.operatorOnly": "Solo un admin de instancia puede cambiar este ajuste.",
   "settings.setSecret": "Nuevo valor",
   "agents.instanceOnly": "Solo un admin de instancia puede cambiarlo: se ejecuta en todos los workers.",
+  "template.empty": "el comando está vacío",
+  "template.unterminated_single_quote": "comilla simple sin cerrar en el carácter {position}",
+  "template.unterminated_double_quote": "comilla doble sin cerrar en el carácter {position}",
+  "template.trailing_backslash": "barra invertida al final, en el carácter {position}",
+  "template.unknown_placeholder": "marcador desconocido en el carácter {position} (conocidos: {prompt} {prompt_file} {task_id} {attempt} {model} {workdir})",
+  "template.unterminated_group": "grupo opcional `[` sin su `]`, abierto en el carácter {position}",
+  "template.program_is_placeholder": "el programa (primera palabra, carácter {position}) no puede ser un marcador",
+  "template.program_is_optional": "el programa (primera palabra, carácter {position}) no puede ser opcional",
+  "template.redirect_in_group": "`< {prompt_file}` no puede ir dentro de un grupo opcional (carácter {position})",
+  "template.redirect_twice": "solo se admite un `< {prompt_file}` (el segundo, en el carácter {position})",
+  "template.redirect_target": "`<` debe ir seguido de {prompt_file} (carácter {position}): la entrada del agente solo puede ser su fichero de prompt",
   "problem.WORKER_USES_SERVICE_TOKEN": "{count, plural, one {Un launcher usa} other {# launchers usan}} el service token, una credencial de admin de toda la instancia ({workers}): emíteles un worker token en Ajustes → Workers.",
   "problem.NO_WORKER_FOR_WORKSPACE": "Ningún worker reciente sirve el workspace {workspace_id} ({queued} en cola): añádelo al pool de un worker o emite un worker token para él.",
   "workerTokens.title": "Workers: credenciales",
@@ -556,6 +567,7 @@ export const es = {
   Record<`reason.${TDispatchReasonCode}`, string> &
   Record<`blocked.${TBlockedReasonCode}`, string> &
   Record<`stale.${TStaleReason}`, string> &
+  Record<`template.${TemplateProblem}`, string> &
   Record<`status.${TTaskStatus}`, string> &
   Record<`settings.desc.${SettingKey}`, string> &
   Record<string, string>;

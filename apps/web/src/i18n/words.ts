@@ -41,7 +41,11 @@ export function localise(t: Translate, params: TMessageParams | undefined): Mess
 export function describeError(error: unknown, t: Translate): { summary: string; detail: string | undefined; code: string | undefined } {
   const code = errorCode(error);
   const params = errorParams(error);
-  const key = (typeof params.reason === "string" ? knownKey(`errorReason.${params.reason}`) : undefined) ?? (code ? knownKey(`error.${code}`) : undefined);
+  const key =
+    // A launch command the launcher's parser refused names the problem (and where): said in words.
+    (typeof params.problem === "string" ? knownKey(`template.${params.problem}`) : undefined) ??
+    (typeof params.reason === "string" ? knownKey(`errorReason.${params.reason}`) : undefined) ??
+    (code ? knownKey(`error.${code}`) : undefined);
   if (key) return { summary: t(key, localise(t, params)), detail: undefined, code };
   // A code this app does not know: say so in words, and show the API's own.
   return { summary: t("error.generic"), detail: errorMessage(error) || undefined, code };

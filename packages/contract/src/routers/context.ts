@@ -11,6 +11,13 @@ export const RESERVED_CONTEXT_SOURCES = ["launcher", "system"] as const;
  * run failed (source "ai"): agent output, never the launcher's own words.
  */
 export const AGENT_OUTPUT_KIND = "agent-output";
+/**
+ * Where a failed run's blocker entry quotes the agent's output for the
+ * operator (issue: the reason is often on stdout). Everything after this line
+ * is the agent's, quoted; the next attempt's prompt leaves it out of the
+ * launcher's entry, since the agent-output entry carries it as untrusted.
+ */
+export const AGENT_OUTPUT_QUOTE_MARKER = "--- agent output (untrusted, the agent's own words) ---";
 export const ZContextEntry = z.object({
   id: z.number(),
   task_id: z.number(),

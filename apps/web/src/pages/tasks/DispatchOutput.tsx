@@ -1,6 +1,7 @@
 import type { TTask } from "@ops/contract";
 import { Section } from "../../components/Section.tsx";
 import { formatDateTime } from "../../format.ts";
+import { blockedReasonText } from "../../i18n/render.ts";
 import { useI18n } from "../../i18n/index.tsx";
 import "./runs.css";
 
@@ -59,7 +60,8 @@ export function DispatchOutput({ task }: { task: TTask }) {
         [t("runs.duration"), formatDuration(out.duration_ms), false],
         [t("runs.logPath"), out.log_path ?? "—", true],
         [t("runs.errLogPath"), out.err_log_path ?? "—", true],
-        ...(out.error ? ([[t("runs.error"), out.error, false]] as Array<[string, string, boolean]>) : []),
+        // The launcher's reason is data (the runbook's signatures): said in words when the system wrote it.
+        ...(out.error ? ([[t("runs.error"), blockedReasonText(t, out.error).text, false]] as Array<[string, string, boolean]>) : []),
       ]
     : [];
   return (

@@ -58,7 +58,6 @@ export function TaskRuns({ task }: { task: TTask }) {
                       <th scope="col">{t("runs.startedAt")}</th>
                       <th scope="col">{t("runs.duration")}</th>
                       <th scope="col">{t("runs.exit")}</th>
-                      <th scope="col">{t("runs.reason")}</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -76,7 +75,6 @@ export function TaskRuns({ task }: { task: TTask }) {
                         <td>{formatDateTime(run.started_at ?? run.claimed_at, lang)}</td>
                         <td>{formatDuration(run.duration_ms)}</td>
                         <td>{run.exit_code === null && run.signal === null ? "—" : `${run.exit_code ?? "—"}${run.signal ? ` (${run.signal})` : ""}`}</td>
-                        <td>{run.reason ?? ""}</td>
                       </tr>
                     ))}
                   </tbody>
