@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# pnpm test: what the suites need (scripts/test-setup.sh), then every
+# package's suites through turbo (turbo.json: pure suites cached, the ones that
+# touch PostgreSQL, processes or Chromium always run; the secrets scan last),
+# then one closing line over all of it (scripts/test-summary.mjs). Every suite
+# runs even when an earlier one fails, so the line counts the whole run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
+
+bash scripts/test-setup.sh || exit 1
+node scripts/test-summary.mjs --clean
+
+status=0
+# Four suites at once, one file each, on a 2-core machine: the long suites
+# start together instead of queueing behind each other, and the four files
+# mostly wait on servers and processes (about as many as the machine takes
+# before timing-sensitive tests suffer).
+VITEST_MAX_WORKERS=1 turbo run test test:secrets --continue --concurrency=4 || status=$?
+node scripts/test-summary.mjs || status=1
+exit "$status"
