@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
 
 bash scripts/test-setup.sh || exit 1
-node scripts/test-summary.mjs --clean
+node scripts/test-summary.mjs --clean || exit 1
 
 status=0
 # Four suites at once, one file each, on a 2-core machine: the long suites
