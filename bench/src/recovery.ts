@@ -2,10 +2,10 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HttpError, heartbeatBody } from "./client.ts";
+import { REPO_ROOT } from "./api-process.ts";
 import { preloadQueued, startOurSystem } from "./ours.ts";
 import type { Sizes } from "./types.ts";
 import { log, now, recordExecution, round, sleep, type Stats, stats } from "./util.ts";
-import { REPO_ROOT } from "../../tests/support/spawn-api.ts";
 
 export interface RecoveryResult {
   tasks: number;

@@ -1,12 +1,44 @@
 import { execSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import postgres from "postgres";
-import { ADMIN_DATABASE_URL, createFreshDatabase, type FreshDatabase } from "../../tests/support/postgres.ts";
 
-export { ADMIN_DATABASE_URL, createFreshDatabase, type FreshDatabase };
-export { spawnApi, type SpawnedApi } from "../../tests/support/spawn-api.ts";
+export { spawnApi, type SpawnedApi } from "./api-process.ts";
 
 export type Sql = ReturnType<typeof postgres>;
+
+/** The PostgreSQL server the bench creates its databases on (the one the test suites use). */
+export const ADMIN_DATABASE_URL = process.env.OPS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export interface FreshDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database for one system's run, dropped at the end. */
+export async function createFreshDatabase(prefix: string): Promise<FreshDatabase> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const admin = pool(ADMIN_DATABASE_URL, 1);
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } catch (error) {
+    throw new Error(`the bench needs PostgreSQL at ${ADMIN_DATABASE_URL} (${(error as Error).message}); set OPS_TEST_DATABASE_URL`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const a = pool(ADMIN_DATABASE_URL, 1);
+      await a.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+      await a.end();
+    },
+  };
+}
 
 export const now = () => performance.now();
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -26,7 +26,7 @@ const ZEnv = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("production"),
   OPS_WEB_DIST: z.string().optional(),
-  /** Watchdog pass interval; the claim path also reconciles before every claim. */
+  /** Watchdog pass interval; dispatch/next also reconciles whenever its claim sees stale work. */
   OPS_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
 });

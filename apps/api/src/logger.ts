@@ -1,19 +1,8 @@
+import { REDACT_CENSOR, REDACT_PATHS } from "@ops/contract";
 import pino, { type Logger } from "pino";
 
-/** Paths that may carry secrets; pino replaces them before anything is written. */
-export const REDACT_PATHS = [
-  "req.headers.cookie",
-  "req.headers.authorization",
-  'req.headers["x-ops-service-token"]',
-  'req.headers["x-ops-task-token"]',
-  'res.headers["set-cookie"]',
-  "*.password",
-  "*.token",
-  "*.task_token",
-  "*.value",
-];
-
+/** One redaction list for every process (packages/contract/src/redaction.ts). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" } };
+  const options = { level, redact: { paths: REDACT_PATHS, censor: REDACT_CENSOR } };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -1,6 +1,6 @@
 import { createDb, seedDefaults } from "@ops/db";
 import { bootstrapCredentials } from "./auth/bootstrap.ts";
-import { startWatchdogTimer } from "./dispatch/watchdog-timer.ts";
+import { startWatchdogTimer } from "./watchdog/timer.ts";
 import { loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildServer } from "./server.ts";
@@ -18,7 +18,7 @@ await database.migrate();
 await seedDefaults(database.db);
 const { generated } = await bootstrapCredentials(database.db, env);
 const { app, deps } = await buildServer(env, database, log);
-const stopWatchdog = startWatchdogTimer(deps);
+const stopWatchdog = startWatchdogTimer(database.db, log, env.OPS_WATCHDOG_INTERVAL_MS);
 await app.listen({ host: env.HOST, port: env.PORT });
 const url = `http://${env.HOST}:${env.PORT}`;
 log.info({ url, database: database.kind, dataDir: database.kind === "pglite" ? env.OPS_DATA_DIR : undefined }, "OPS Center API listening");

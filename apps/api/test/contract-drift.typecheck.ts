@@ -2,7 +2,7 @@
 // `@ts-expect-error` below must stay an error, or `pnpm typecheck` fails.
 import type { contract } from "@ops/contract";
 import { implementation } from "../src/procedures/index.ts";
-import type { Implementation } from "../src/trpc/router.ts";
+import type { Implementation } from "../src/procedures/implementation.ts";
 
 const { get: _dropped, ...tasksWithoutGet } = implementation.tasks;
 

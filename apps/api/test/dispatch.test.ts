@@ -402,6 +402,14 @@ describe.each(DB_KINDS)("dispatch engine on %s", (kind) => {
       expect(res.body.status).toBe("done");
     });
 
+    it("refuses PATCH /tasks/:id with fields and a guarded done as a whole: the fields stay as they were", async () => {
+      const t = await newTask();
+      const res = await api.rest("PATCH", `/tasks/${t.id}`, { title: "x", status: "done" });
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe("DONE_GUARD");
+      expect(await task(t.id)).toEqual(t);
+    });
+
     it("does not guard tasks without an agent", async () => {
       const t = (await api.rest("POST", "/tasks", { title: "human chore" })).body;
       expect((await toDone(t.id, "status")).body.status).toBe("done");

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
+import { defaultIntSetting, WORKER_ID_PATTERN, ZModelName, ZSlug, ZWorkerId } from "@ops/contract";
 import { z } from "zod";
 import { parseTemplate, TemplateError, type Word } from "./argv.ts";
 import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
@@ -8,16 +9,26 @@ import { type CredentialRule, expandHome, parseCredentialRule } from "./credenti
 /** The four runtimes the runbook names; any other slug works through AGENT_CMD_<SLUG>. */
 export const DEFAULT_SLUGS = ["opencode", "claudecode", "codex", "hermes"] as const;
 
-const SLUG_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-const MODEL_RE = /^[A-Za-z0-9._:/@+*-]+$/;
-const WORKER_ID_RE = /^[A-Za-z0-9._:@-]+$/;
+/** The API's default for dispatch_worker_stale_seconds: heartbeats must fit three times inside it. */
+const WORKER_STALE_MS = defaultIntSetting("dispatch_worker_stale_seconds") * 1000;
+const MAX_HEARTBEAT_INTERVAL_MS = Math.floor(WORKER_STALE_MS / 3);
 
-const list = (v: string | undefined) =>
-  (v ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-
+/**
+ * A comma-separated list whose items must pass the contract's schema for them,
+ * so the launcher refuses at start what the API would refuse on every heartbeat.
+ */
+const commaList = (item: z.ZodType<string>, invalid: (value: string) => string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const items = (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const value of items) if (!item.safeParse(value).success) ctx.addIssue({ code: "custom", message: invalid(value) });
+      return items;
+    });
 
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
@@ -25,46 +36,59 @@ const int = (def: number, min: number, max: number) => z.coerce.number().int().m
 export const envKeyOf = (prefix: string, slug: string) => `${prefix}${slug.toUpperCase().replace(/-/g, "_")}`;
 
 function defaultWorkerId(): string {
-  const cleaned = hostname().replace(/[^A-Za-z0-9._:@-]/g, "-") || "worker";
+  const cleaned = [...hostname()].map((ch) => (WORKER_ID_PATTERN.test(ch) ? ch : "-")).join("") || "worker";
   return `${cleaned}-launcher`;
+}
+
+const API_BASE_ERROR = "must be the REST base URL ending in /api, e.g. http://127.0.0.1:3847/api";
+
+/**
+ * The tRPC endpoint that serves beside a REST base: the base's origin and its
+ * path with the trailing `/api` replaced by `/trpc` (`http://host:3847/api` →
+ * `http://host:3847/trpc`; behind a proxy, `https://ops.example/ops/api` →
+ * `https://ops.example/ops/trpc`). Undefined for a base it cannot come from:
+ * not http(s), no trailing `/api`, or carrying credentials, a query or a
+ * fragment (fetch refuses the first; the others would be dropped silently).
+ */
+export function trpcUrlOf(apiBase: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(apiBase);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  if (url.username || url.password || url.search || url.hash) return undefined;
+  const path = url.pathname.replace(/\/$/, "");
+  if (!path.endsWith("/api")) return undefined;
+  return `${url.origin}${path.slice(0, -"/api".length)}/trpc`;
 }
 
 const ZRawEnv = z.object({
   OPS_API_BASE: z
     .string()
     .default("http://127.0.0.1:3847/api")
-    .refine((v) => /^https?:\/\/[^/]+(\/.*)?\/api\/?$/.test(v), {
-      error: "must be the REST base URL ending in /api, e.g. http://127.0.0.1:3847/api",
+    .transform((v, ctx) => {
+      const trpcUrl = trpcUrlOf(v);
+      if (trpcUrl === undefined) {
+        ctx.addIssue({ code: "custom", message: API_BASE_ERROR });
+        return z.NEVER;
+      }
+      return { apiBase: v.replace(/\/$/, ""), trpcUrl };
     }),
   OPS_SERVICE_TOKEN: z
     .string({ error: "is required: the service token (X-OPS-Service-Token) the API accepts" })
     .min(1, { error: "is required: the service token (X-OPS-Service-Token) the API accepts" }),
-  SUPPORTED_AGENT_SLUGS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const slugs = list(v);
-      for (const s of slugs) {
-        if (!SLUG_RE.test(s)) ctx.addIssue({ code: "custom", message: `"${s}" is not a valid slug (lowercase letters, digits, - and _)` });
-      }
-      return slugs.length > 0 ? [...new Set(slugs)] : [...DEFAULT_SLUGS];
-    }),
-  SUPPORTED_MODELS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const models = list(v);
-      for (const m of models) {
-        if (!MODEL_RE.test(m)) ctx.addIssue({ code: "custom", message: `"${m}" is not a valid model filter (e.g. qwen*,gpt-*)` });
-      }
-      return models;
-    }),
+  SUPPORTED_AGENT_SLUGS: commaList(ZSlug, (s) => `"${s}" is not a valid slug (lowercase letters, digits, - and _)`).transform((slugs) =>
+    slugs.length > 0 ? [...new Set(slugs)] : [...DEFAULT_SLUGS],
+  ),
+  SUPPORTED_MODELS: commaList(ZModelName, (m) => `"${m}" is not a valid model filter (e.g. qwen*,gpt-*)`),
   OPS_WORKER_ID: z
     .string()
     .optional()
     .transform((v) => v || defaultWorkerId())
-    .refine((v) => WORKER_ID_RE.test(v) && v.length <= 200, { error: "may contain letters, digits and . _ : @ - only (max 200)" }),
-  /** Well inside dispatch_worker_stale_seconds (default 90 s): a late heartbeat gets the worker's tasks reconciled. */
+    .refine((v) => ZWorkerId.safeParse(v).success, { error: "may contain letters, digits and . _ : @ - only (max 200)" }),
+  /** Well inside dispatch_worker_stale_seconds: a late heartbeat gets the worker's tasks reconciled. */
   OPS_HEARTBEAT_INTERVAL_MS: int(15_000, 200, 60_000),
   OPS_MAX_CONCURRENT: int(2, 1, 256),
   /** Long-poll wait for dispatch/next (the API caps it at 30 s). */
@@ -164,8 +188,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     if (r) slugRules[slug] = r;
   }
 
-  if (raw.OPS_HEARTBEAT_INTERVAL_MS * 3 > 90_000) {
-    problems.push("OPS_HEARTBEAT_INTERVAL_MS: must leave room for two missed beats inside the 90 s stale threshold (max 30000)");
+  if (raw.OPS_HEARTBEAT_INTERVAL_MS > MAX_HEARTBEAT_INTERVAL_MS) {
+    problems.push(
+      `OPS_HEARTBEAT_INTERVAL_MS: must leave room for two missed beats inside the ${WORKER_STALE_MS / 1000} s stale threshold (max ${MAX_HEARTBEAT_INTERVAL_MS})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -175,10 +201,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     if (v !== undefined && k !== "OPS_SERVICE_TOKEN" && !k.startsWith("npm_") && k !== "INIT_CWD") agentBaseEnv[k] = v;
   }
 
-  const apiBase = raw.OPS_API_BASE.replace(/\/$/, "");
   return {
-    apiBase,
-    trpcUrl: apiBase.replace(/\/api$/, "/trpc"),
+    ...raw.OPS_API_BASE,
     serviceToken: raw.OPS_SERVICE_TOKEN,
     slugs: raw.SUPPORTED_AGENT_SLUGS,
     models: raw.SUPPORTED_MODELS,

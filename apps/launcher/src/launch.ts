@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LauncherConfig } from "./env.ts";
+import type { LaunchHost, LaunchPlan, LaunchRefusal, LogFiles } from "./launch-plan.ts";
 import { processStartTime } from "./processes.ts";
+import { findOnPath } from "./runtimes.ts";
 
 const WRAPPER = fileURLToPath(new URL("./agent-wrapper.mjs", import.meta.url));
 
@@ -28,21 +30,7 @@ export interface LaunchRecord {
   startedReported?: boolean | undefined;
 }
 
-export interface LogFiles {
-  logPath: string;
-  errLogPath: string;
-  exitPath: string;
-  promptPath: string;
-}
-
 export class LogSetupError extends Error {}
-
-/** `<task>-<timestamp>` names, sortable and unique per launch. */
-export function logFilesFor(logDir: string, taskId: number, now = new Date()): LogFiles {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d+)Z$/, "$1Z");
-  const base = join(logDir, `${taskId}-${stamp}`);
-  return { logPath: `${base}.log`, errLogPath: `${base}.err.log`, exitPath: `${base}.exit`, promptPath: `${base}.prompt.md` };
-}
 
 /**
  * Creates the log folder and files and writes the prompt. An unwritable folder
@@ -67,6 +55,53 @@ export interface SpawnRequest {
   cwd: string;
   env: Record<string, string>;
   files: LogFiles;
+}
+
+/** Why a folder cannot be an agent's working directory, or undefined when it can. */
+export function workdirProblem(dir: string): string | undefined {
+  try {
+    return statSync(dir).isDirectory() ? undefined : "not a directory";
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
+}
+
+/** This machine, as a launch plan sees it. */
+export function thisHost(config: LauncherConfig): LaunchHost {
+  return { findOnPath: (program) => findOnPath(program, config.path), workdirProblem, now: new Date() };
+}
+
+/**
+ * Carries a plan out: the log files and prompt first (an unwritable folder or
+ * a full disk is a refusal, before any agent runs), then the detached agent.
+ */
+export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promise<{ ok: true; record: LaunchRecord } | ({ ok: false } & LaunchRefusal)> {
+  let fds: { outFd: number; errFd: number };
+  try {
+    fds = prepareLogs(config.logDir, plan.files, plan.prompt);
+  } catch (error) {
+    if (error instanceof LogSetupError) return { ok: false, reason: error.message, evidence: `worker: ${config.workerId}\nOPS_LAUNCHER_LOG_DIR=${config.logDir}` };
+    throw error;
+  }
+  let spawned: { pid: number; procStart?: string | undefined };
+  try {
+    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files }, fds);
+  } catch (error) {
+    return { ok: false, reason: `failed to start agent ${plan.command.program}: ${(error as Error).message}` };
+  }
+  return {
+    ok: true,
+    record: {
+      taskId: plan.taskId,
+      attempt: plan.attempt,
+      slug: plan.slug,
+      pid: spawned.pid,
+      procStart: spawned.procStart,
+      startedAt: Date.now(),
+      command: plan.reportedCommand,
+      ...plan.files,
+    },
+  };
 }
 
 /**

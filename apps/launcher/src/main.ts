@@ -5,18 +5,19 @@ import { LaunchState } from "./state.ts";
 import { openWorkerLog, type WorkerLog } from "./worker-log.ts";
 
 let config: LauncherConfig;
-let log: WorkerLog;
+let workerLog: WorkerLog;
 try {
   config = loadConfig();
-  log = openWorkerLog(config.workerLog);
+  workerLog = openWorkerLog(config.workerLog, { secrets: [config.serviceToken] });
 } catch (error) {
   process.stderr.write(`[launcher] ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
   process.exit(2);
 }
+const log = workerLog.logger;
 const launcher = new Launcher({
   config,
   api: createApiClient(config.trpcUrl, config.serviceToken),
-  log,
+  log: workerLog,
   state: new LaunchState(config.stateDir, config.workerId),
 });
 
@@ -24,20 +25,20 @@ let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  log.info("signal received: stopping claims, agents keep running", { signal });
+  log.info({ signal }, "signal received: stopping claims, agents keep running");
   await launcher.stop();
-  log.close();
+  workerLog.close();
   process.exit(0);
 };
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGHUP", () => log.reopen());
+process.on("SIGHUP", () => workerLog.reopen());
 
 try {
   await launcher.start();
 } catch (error) {
   // An unreadable state file or log folder: say so in the worker log and stop, as bad config does.
-  log.error("launcher could not start", { error: error instanceof Error ? error.message : String(error) });
-  log.close();
+  log.error({ error: error instanceof Error ? error.message : String(error) }, "launcher could not start");
+  workerLog.close();
   process.exit(2);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { sleep } from "./sleep.ts";
 
 /**
  * Process-group mechanics. A launch is identified by its wrapper's pid, which
@@ -60,8 +61,6 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return false;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Stops a run: SIGTERM to the whole group, then SIGKILL when it is still there

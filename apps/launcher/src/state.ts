@@ -1,16 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LaunchRecord } from "./launch.ts";
-
-/** A report to the API that has not gone through yet (API down, restarting). */
-export interface PendingReport {
-  kind: "failed" | "finished";
-  taskId: number;
-  attempt: number;
-  payload: Record<string, unknown>;
-  tries: number;
-  nextAt: number;
-}
+import type { PendingReport } from "./reports.ts";
 
 export interface SavedState {
   launches: LaunchRecord[];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { builtinCredentialRule, checkCredentials, parseCredentialRule } from "../src/credentials.ts";
-import { ConfigError, loadConfig, parseEnvFile } from "../src/env.ts";
+import { ConfigError, loadConfig, parseEnvFile, trpcUrlOf } from "../src/env.ts";
 import { BUILTIN_COMMANDS, assessRuntime, resolveCommand } from "../src/runtimes.ts";
 import { buildPrompt, MAX_PROMPT_BYTES } from "../src/prompt.ts";
 import { REPO_ROOT } from "../../../tests/support/spawn-api.ts";
@@ -42,6 +42,8 @@ describe("launcher configuration", () => {
     [{ AGENT_CMD_CODEX: "codex exec 'oops" }, /AGENT_CMD_CODEX: unterminated single quote/],
     [{ AGENT_CREDENTIALS_CODEX: "keychain" }, /AGENT_CREDENTIALS_CODEX: "keychain" is not a credential check/],
     [{ OPS_WORKER_ID: "bad worker" }, /OPS_WORKER_ID/],
+    [{ OPS_WORKER_ID: "w".repeat(201) }, /OPS_WORKER_ID: may contain letters, digits and \. _ : @ - only \(max 200\)/],
+    [{ OPS_HEARTBEAT_INTERVAL_MS: "30001" }, /OPS_HEARTBEAT_INTERVAL_MS: must leave room for two missed beats inside the 90 s stale threshold \(max 30000\)/],
   ])("stops on invalid configuration naming the variable and why: %o", (over, message) => {
     expect(() => loadConfig({ ...base, ...over })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, ...over })).toThrow(message);
@@ -55,6 +57,23 @@ describe("launcher configuration", () => {
     expect(resolveCommand("unknown", null, c)).toBeUndefined();
     for (const slug of ["opencode", "claudecode", "codex", "hermes"]) expect(BUILTIN_COMMANDS[slug]).toContain("{prompt}");
   });
+
+  it("derives the tRPC URL from the REST base: same origin, the trailing /api replaced by /trpc", () => {
+    expect(trpcUrlOf("http://host:3847/api")).toBe("http://host:3847/trpc");
+    expect(trpcUrlOf("http://host:3847/api/")).toBe("http://host:3847/trpc");
+    expect(trpcUrlOf("https://ops.example/ops/api")).toBe("https://ops.example/ops/trpc");
+    expect(trpcUrlOf("https://ops.example/api/v2/api")).toBe("https://ops.example/api/v2/trpc");
+    const proxied = loadConfig({ ...base, OPS_API_BASE: "https://ops.example/ops/api/" });
+    expect(proxied).toMatchObject({ apiBase: "https://ops.example/ops/api", trpcUrl: "https://ops.example/ops/trpc" });
+  });
+
+  it.each(["http://host:3847/trpc", "http://host:3847/apis", "host:3847/api", "ftp://host/api", "http://user:pw@host/api", "http://host/api?x=1", "http://host/api#top", "not a url"])(
+    "refuses a REST base no tRPC URL can come from: %s",
+    (apiBase) => {
+      expect(trpcUrlOf(apiBase)).toBeUndefined();
+      expect(() => loadConfig({ ...base, OPS_API_BASE: apiBase })).toThrow("OPS_API_BASE: must be the REST base URL ending in /api, e.g. http://127.0.0.1:3847/api");
+    },
+  );
 
   it("parses env files the way systemd's EnvironmentFile reads them", () => {
     expect(parseEnvFile("# c\nA=1\nexport B='two words'\nC=\"x=y\"\n\nbad line\n")).toEqual({ A: "1", B: "two words", C: "x=y" });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { testLogFile } from "../../../tests/support/log-dir.ts";
 import { REPO_ROOT, restClient, type SpawnedApi } from "../../../tests/support/spawn-api.ts";
 
 export const FAKE_AGENT = join(REPO_ROOT, "apps/launcher/test/fixtures/fake-agent.mjs");
@@ -15,6 +16,7 @@ export interface LauncherDirs {
   root: string;
   logDir: string;
   stateDir: string;
+  /** In the test-log folder, so the secrets scan reads every launcher's log. */
   workerLog: string;
   /** Where the fake agent records what it received. */
   out: string;
@@ -24,7 +26,7 @@ export function launcherDirs(): LauncherDirs {
   const root = mkdtempSync(join(tmpdir(), "ops-launcher-test-"));
   const out = join(root, "agent-out");
   mkdirSync(out);
-  return { root, logDir: join(root, "logs"), stateDir: join(root, "state"), workerLog: join(root, "worker.log"), out };
+  return { root, logDir: join(root, "logs"), stateDir: join(root, "state"), workerLog: testLogFile("launcher-worker"), out };
 }
 
 export interface RunningLauncher {

@@ -3,7 +3,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import type { TRPCLink } from "@trpc/client";
 import { useState } from "react";
 import { AuthGate } from "./AuthGate.tsx";
-import { I18nProvider, type Lang } from "./i18n.tsx";
+import { I18nProvider, type Lang } from "./i18n/index.tsx";
 import { Layout } from "./Layout.tsx";
 import { Routes } from "./Routes.tsx";
 import { createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";

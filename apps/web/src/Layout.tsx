@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { LanguageSwitch } from "./components/LanguageSwitch.tsx";
-import { type MessageKey, useT } from "./i18n.tsx";
+import { type MessageKey, useT } from "./i18n/index.tsx";
 import { PATHS } from "./paths.ts";
 import { Link, navigate, useLocation } from "./router.tsx";
 import { useSession } from "./session.tsx";

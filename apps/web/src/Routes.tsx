@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { useT } from "./i18n.tsx";
+import { useT } from "./i18n/index.tsx";
 import { PATHS } from "./paths.ts";
 import { AgentsPage } from "./pages/AgentsPage.tsx";
 import { AutomationsPage } from "./pages/automations/AutomationsPage.tsx";

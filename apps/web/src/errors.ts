@@ -1,4 +1,4 @@
-import { hasMessage, type Translate } from "./i18n.tsx";
+import { hasMessage, type Translate } from "./i18n/index.tsx";
 
 interface ErrorLike {
   message?: unknown;

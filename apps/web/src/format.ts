@@ -1,4 +1,4 @@
-import type { Lang } from "./i18n.tsx";
+import type { Lang } from "./i18n/index.tsx";
 
 /** 75 → "1 min 15 s"; 7300 → "2 h 1 min". */
 export function formatAge(seconds: number): string {

@@ -1,11 +1,24 @@
-import { contract } from "./contract.ts";
+import type { contract } from "./contract.ts";
 import type { RouterFromContract } from "./procedure.ts";
 
 export * from "./contract.ts";
 export * from "./errors.ts";
 export * from "./procedure.ts";
+export * from "./redaction.ts";
+export * from "./routers/agents.ts";
+export * from "./routers/alerts.ts";
+export * from "./routers/audit.ts";
+export * from "./routers/auth.ts";
+export * from "./routers/comments.ts";
+export * from "./routers/context.ts";
+export * from "./routers/dispatch.ts";
+export * from "./routers/settings.ts";
+export * from "./routers/tasks.ts";
+export * from "./routers/time-logs.ts";
+export * from "./routers/workspaces.ts";
 export * from "./schemas.ts";
 export * from "./settings.ts";
+export * from "./stale.ts";
 
 /** The tRPC router type every client builds itself from. */
 export type AppRouter = RouterFromContract<typeof contract>;

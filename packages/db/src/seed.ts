@@ -11,9 +11,6 @@ export const DEFAULT_AGENTS = [
   { slug: "hermes", name: "Hermes" },
 ] as const;
 
-/** The settings' defaults are owned by the contract; the seed writes them. */
-export const DEFAULT_SETTINGS = SETTING_DEFAULTS;
-
 /** Idempotent: safe on every start, never overwrites what an operator changed. */
 export async function seedDefaults(db: DbOrTx): Promise<void> {
   await db.insert(workspaces).values({ id: 1, name: "Default" }).onConflictDoNothing();
@@ -25,8 +22,9 @@ export async function seedDefaults(db: DbOrTx): Promise<void> {
     .insert(agents)
     .values(DEFAULT_AGENTS.map((a) => ({ ...a, workspaceId: 1 })))
     .onConflictDoNothing();
+  // The settings' defaults are owned by the contract; the seed writes them.
   await db
     .insert(opsSettings)
-    .values(Object.entries(DEFAULT_SETTINGS).map(([key, value]) => ({ key, value })))
+    .values(Object.entries(SETTING_DEFAULTS).map(([key, value]) => ({ key, value })))
     .onConflictDoNothing();
 }

@@ -1,8 +1,7 @@
 import { SERVICE_TOKEN_HEADER, TASK_TOKEN_HEADER } from "@ops/contract";
-import { type Db, memberships, sessions, taskTokens, users } from "@ops/db";
+import { type Db, memberships, readSetting, sessions, taskTokens, users } from "@ops/db";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { OpsError } from "../domain/errors.ts";
-import { readSetting } from "../domain/settings.ts";
+import { OpsError } from "../errors.ts";
 import { hashToken, tokenMatchesHash } from "./crypto.ts";
 import type { Principal, Role } from "./principal.ts";
 

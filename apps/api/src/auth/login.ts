@@ -1,7 +1,7 @@
 import { auditLog, type Db, memberships, sessions, users } from "@ops/db";
 import { and, count, eq, gt, sql } from "drizzle-orm";
-import { audit } from "../domain/audit.ts";
-import { OpsError } from "../domain/errors.ts";
+import { audit } from "../audit.ts";
+import { OpsError } from "../errors.ts";
 import { generateToken, hashPassword, hashToken, verifyPassword } from "./crypto.ts";
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import type { TMe } from "@ops/contract";
-import { forbidden, OpsError } from "../domain/errors.ts";
+import { forbidden, OpsError } from "../errors.ts";
 
 export type Role = "admin" | "member";
 
@@ -56,12 +56,18 @@ export function assertTaskAccess(
   assertWorkspaceRole(principal, task.workspaceId, needed);
 }
 
+/** The service token, or a user who is an instance admin or an admin of any workspace. */
 export function isAdminCaller(principal: Principal): boolean {
   return (
     principal.kind === "service" ||
     (principal.kind === "user" &&
       (principal.isInstanceAdmin || [...principal.roles.values()].includes("admin")))
   );
+}
+
+/** The service token or an instance admin: who may change instance-wide things. */
+export function isInstanceOperator(principal: Principal): boolean {
+  return principal.kind === "service" || (principal.kind === "user" && principal.isInstanceAdmin);
 }
 
 export function describePrincipal(principal: Principal): TMe {

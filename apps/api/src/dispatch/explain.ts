@@ -1,11 +1,11 @@
+import { IN_FLIGHT_STATUSES, isStatusIn, type TProblem } from "@ops/contract";
 import { agents, type Db, queryRows } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
-import { getTaskFor } from "../domain/tasks.ts";
-import type { Problem } from "./health.ts";
-import { listWorkers } from "./health.ts";
+import { getTaskFor } from "../domain/task-rows.ts";
 import { countInFlight } from "./claim.ts";
+import { listWorkers } from "./health.ts";
 import { workerAcceptsModel } from "./model-match.ts";
 
 /**
@@ -15,12 +15,12 @@ import { workerAcceptsModel } from "./model-match.ts";
 export async function explainDispatch(db: Db, principal: Principal, id: number) {
   const task = await getTaskFor(db, principal, id);
   const settings = await readDispatchSettings(db);
-  const reasons: Problem[] = [];
+  const reasons: TProblem[] = [];
   const add = (code: string, message: string) => reasons.push({ code, message });
 
   if (task.archivedAt) add("ARCHIVED", "the task is archived");
   if (task.status !== "queued") {
-    add("NOT_QUEUED", task.status === "dispatching" || task.status === "doing"
+    add("NOT_QUEUED", isStatusIn(IN_FLIGHT_STATUSES, task.status)
       ? `the task is already ${task.status} on ${task.claimedBy ?? "a worker"}`
       : `the task is ${task.status}, not queued; dispatch it first`);
   }

@@ -1,7 +1,10 @@
-import { type Db, queryRows, workerHeartbeats } from "@ops/db";
+import { IN_FLIGHT_STATUSES, type TProblem, type TStaleReason } from "@ops/contract";
+import { type Db, literalList, queryRows, workerHeartbeats } from "@ops/db";
 import { asc, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
-import { GENERATED_DEFAULTS_KEY, readDispatchSettings, readSetting } from "../domain/settings.ts";
+import { generatedCredentials } from "../auth/bootstrap.ts";
+import { readDispatchSettings } from "../domain/settings.ts";
+import { staleCriteria, staleReasonSql, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
 
 // Counts are instance-wide (dispatch is one switch); task titles are shown
 // only for workspaces the caller belongs to.
@@ -9,11 +12,6 @@ function visibleWorkspaces(principal: Principal) {
   if (principal.kind !== "user" || principal.isInstanceAdmin) return sql`true`;
   const ids = [...principal.roles.keys()].map(Number);
   return ids.length ? sql.raw(`t.workspace_id in (${ids.join(",")})`) : sql`false`;
-}
-
-export interface Problem {
-  code: string;
-  message: string;
 }
 
 export type WorkerView = Awaited<ReturnType<typeof listWorkers>>[number];
@@ -53,8 +51,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
           (select count(*)::int from tasks where status = 'queued' and archived_at is null) as queued,
           (select count(*)::int from tasks where status = 'dispatching') as dispatching,
           (select count(*)::int from tasks where status = 'doing') as doing,
-          (select count(*)::int from tasks where status = 'dispatching'
-             and claimed_at < now() - make_interval(mins => ${settings.staleMinutes})) as stale_dispatching,
+          (select count(*)::int from ${TASKS_WITH_WORKER} where ${staleCriteria(settings)}) as stale_dispatching,
           (select count(*)::int from system_alerts where status = 'open') as open_alerts`,
   );
   const [blocked] = await queryRows<{ n: number }>(
@@ -69,12 +66,14 @@ export async function dispatchHealth(db: Db, principal: Principal) {
     claimed_by: string | null;
     claimed_at: Date | null;
     age_seconds: number;
+    stale_reason: TStaleReason | null;
   }>(
     db,
     sql`select t.id, t.title, t.status, a.slug, t.claimed_by, t.claimed_at,
-               extract(epoch from (now() - t.claimed_at))::float8 as age_seconds
-        from tasks t left join agents a on a.id = t.agent_id
-        where t.status in ('dispatching', 'doing') and ${visibleWorkspaces(principal)}
+               extract(epoch from (now() - t.claimed_at))::float8 as age_seconds,
+               ${staleReasonSql(settings)} as stale_reason
+        from ${TASKS_WITH_WORKER} left join agents a on a.id = t.agent_id
+        where t.status in ${literalList(IN_FLIGHT_STATUSES)} and ${visibleWorkspaces(principal)}
         order by t.claimed_at limit 200`,
   );
   const activeAgents = (
@@ -83,7 +82,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
 
   const fresh = workers.filter((w) => w.fresh);
   const covered = new Set(fresh.flatMap((w) => w.agent_slugs));
-  const problems: Problem[] = [];
+  const problems: TProblem[] = [];
   const staleDispatching = Number(counts?.stale_dispatching ?? 0);
   if (settings.dispatchEnabled && fresh.length === 0) {
     problems.push({
@@ -94,7 +93,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
   if (staleDispatching > 0) {
     problems.push({
       code: "STALE_DISPATCHING",
-      message: `${staleDispatching} task(s) in dispatching for more than ${settings.staleMinutes} min; run the watchdog (Reconciliar stale)`,
+      message: `${staleDispatching} stale task(s) in flight (in dispatching for more than ${settings.staleMinutes} min, or held by a worker lost or that never got its claim); the watchdog recovers them on its next pass, or run it now (Reconciliar stale)`,
     });
   }
   if (settings.dispatchEnabled && fresh.length > 0) {
@@ -106,7 +105,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
       });
     }
   }
-  const generated = (await readSetting(db, GENERATED_DEFAULTS_KEY))?.split(",").filter(Boolean) ?? [];
+  const generated = await generatedCredentials(db);
   if (generated.length > 0) {
     problems.push({
       code: "DEFAULT_CREDENTIALS",
@@ -134,7 +133,8 @@ export async function dispatchHealth(db: Db, principal: Principal) {
       claimed_by: d.claimed_by,
       claimed_at: d.claimed_at ? new Date(d.claimed_at).toISOString() : null,
       age_seconds: Math.round(Number(d.age_seconds ?? 0)),
-      stale: d.status === "dispatching" && Number(d.age_seconds ?? 0) > settings.staleMinutes * 60,
+      stale: d.stale_reason !== null,
+      stale_reason: d.stale_reason,
     })),
     open_alerts: Number(counts?.open_alerts ?? 0),
     thresholds: {

@@ -1,8 +1,8 @@
-import type { Contract, ProcedureInput } from "@ops/contract";
-import { type Db, queryRows, workerHeartbeats } from "@ops/db";
+import { type Contract, IN_FLIGHT_STATUSES, type ProcedureInput } from "@ops/contract";
+import { type Db, literalList, queryRows, workerHeartbeats } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
-import { audit } from "../domain/audit.ts";
-import { notFound } from "../domain/errors.ts";
+import { audit } from "../audit.ts";
+import { notFound } from "../errors.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 
 export type HeartbeatInput = ProcedureInput<Contract["dispatch"]["heartbeat"]>;
@@ -34,7 +34,7 @@ export async function recordHeartbeat(db: Db, input: HeartbeatInput) {
     const held = await queryRows<{ id: number }>(
       db,
       sql`select id from tasks where id in ${sql.raw(`(${ids.join(",")})`)}
-          and claimed_by = ${input.worker_id} and status in ('dispatching', 'doing') and cancel_requested_at is null`,
+          and claimed_by = ${input.worker_id} and status in ${literalList(IN_FLIGHT_STATUSES)} and cancel_requested_at is null`,
     );
     const heldIds = new Set(held.map((h) => Number(h.id)));
     stop = ids.filter((id) => !heldIds.has(id));

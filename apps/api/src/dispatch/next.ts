@@ -1,11 +1,34 @@
+import type { TNextResult } from "@ops/contract";
 import type { Db } from "@ops/db";
-import { claimNextTask, type ClaimOutcome, type ClaimRequest } from "./claim.ts";
+import { runWatchdogPass } from "../watchdog/reconcile.ts";
+import { type ClaimRequest, claimNextTask, claimUnderCaps } from "./claim.ts";
 import type { DispatchWakeup } from "./wakeup.ts";
 
 // Re-check the queue at least this often while parked, in case a NOTIFY was
 // missed (listener reconnecting) or work became claimable without one (a cap
 // freed up, dispatch switched on).
 const REPOLL_MS = 1000;
+
+/**
+ * One POST /dispatch/next attempt, in the runbook's order: stale work is
+ * reconciled before a task is selected. The claim statement comes first only
+ * because it is also what notices stale work (one round trip when there is
+ * none); reconciling moves stale tasks to waiting and frees no queued task, so
+ * it changes nothing for that claim. The claim under caps, whose capacity it
+ * can free, comes after it. "worker_stale": the caller's heartbeat is stale.
+ */
+async function nextTask(db: Db, request: ClaimRequest, actor: string, freshWorkerOnly: boolean): Promise<TNextResult | "worker_stale"> {
+  const attempt = await claimNextTask(db, request, { freshWorkerOnly });
+  const reconciled = attempt.staleWork
+    ? (await runWatchdogPass(db, { actor, manual: false }, attempt.settings)).taskIds.length
+    : 0;
+  if (attempt.claimed) return attempt.claimed;
+  if (attempt.workerStale) return "worker_stale";
+  if (!attempt.enabled) return { claimed: false, reason: "dispatch_disabled", reconciled };
+  const capped = attempt.capped ? await claimUnderCaps(db, request, attempt.settings) : undefined;
+  if (capped !== undefined && capped !== "capacity") return capped;
+  return { claimed: false, reason: capped === "capacity" ? "capacity" : "empty", reconciled };
+}
 
 /**
  * POST /dispatch/next with the optional long-poll: when nothing is claimable,
@@ -18,7 +41,7 @@ export async function nextWithWait(
   request: ClaimRequest & { waitMs: number },
   actor: string,
   signal: AbortSignal,
-): Promise<ClaimOutcome> {
+): Promise<TNextResult> {
   const deadline = Date.now() + request.waitMs;
   const subscription = request.waitMs > 0 ? wakeup.subscribe(request.agentSlugs) : undefined;
   try {
@@ -27,8 +50,8 @@ export async function nextWithWait(
       // a hung host): once its heartbeat is stale it must not be handed work.
       // The claim statement checks that itself (one round trip less per wake-up,
       // measured with `pnpm bench` pickup).
-      const outcome = await claimNextTask(db, request, actor, { freshWorkerOnly: parked });
-      if ("workerStale" in outcome) return { claimed: false, reason: "empty", reconciled: 0 };
+      const outcome = await nextTask(db, request, actor, parked);
+      if (outcome === "worker_stale") return { claimed: false, reason: "empty", reconciled: 0 };
       const remaining = deadline - Date.now();
       if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
       await subscription.wait(Math.min(remaining, REPOLL_MS), signal);

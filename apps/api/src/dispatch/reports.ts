@@ -1,52 +1,17 @@
-import type { Contract, ProcedureInput, TTask } from "@ops/contract";
-import { type Db, type DbOrTx, tasks } from "@ops/db";
+import { type Contract, IN_FLIGHT_STATUSES, type ProcedureInput, type TTask } from "@ops/contract";
+import { type Db, queryPrepared } from "@ops/db";
 import { sql } from "drizzle-orm";
-import { audit } from "../domain/audit.ts";
-import { notFound, OpsError } from "../domain/errors.ts";
+import { audit } from "../audit.ts";
+import { blockAfterFailure, minutesOf } from "../domain/dispatch-failure.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
-import { findTask, loadTask, type TaskWithAgent } from "../domain/tasks.ts";
-import { blockAfterFailure, minutesOf } from "./failure.ts";
-import { queryPrepared, rowMapper } from "./rows.ts";
+import { taskFromRaw } from "../domain/task-rows.ts";
+import { OpsError } from "../errors.ts";
+import { fenceSql, refuseReport } from "./fence.ts";
 
-export interface ClaimFence {
-  id: number;
-  worker_id: string;
-  attempt: number;
-}
-
-/**
- * Loads and locks the task if, and only if, this worker still holds this claim
- * attempt and the task is in flight. Anything else is STALE_CLAIM and changes
- * nothing: the watchdog, a cancel or another worker got there first.
- */
-async function lockFencedTask(tx: DbOrTx, fence: ClaimFence, statuses: readonly string[]): Promise<TaskWithAgent> {
-  const task = await findTask(tx, fence.id, true);
-  if (!task) throw notFound(`task ${fence.id}`);
-  if (task.claimedBy !== fence.worker_id || task.claimAttempt !== fence.attempt || !statuses.includes(task.status)) {
-    throw new OpsError(
-      "STALE_CLAIM",
-      `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`,
-    );
-  }
-  return task;
-}
-
-const taskRow = rowMapper(tasks);
-
-/**
- * The fence of a report that matched nothing: 404 when the task does not
- * exist, STALE_CLAIM otherwise (the watchdog, a cancel or another worker got
- * there first).
- */
-async function refuseReport(db: DbOrTx, fence: ClaimFence): Promise<never> {
-  const task = await findTask(db, fence.id);
-  if (!task) throw notFound(`task ${fence.id}`);
-  throw new OpsError(
-    "STALE_CLAIM",
-    `worker ${fence.worker_id} no longer holds attempt ${fence.attempt} of task ${fence.id} (now ${task.status}, attempt ${task.claimAttempt}, held by ${task.claimedBy ?? "nobody"})`,
-  );
-}
+// The launcher's three reports on a claimed task. Each changes the task in one
+// fenced UPDATE (fence.ts): a report for a claim the worker no longer holds
+// changes nothing and is refused with STALE_CLAIM.
 
 /**
  * started → doing. One statement: the fenced UPDATE (its WHERE is the claim
@@ -72,7 +37,7 @@ export async function reportStarted(
     db,
     sql`with upd as (
           update tasks set status = 'doing', started_at = now(), dispatch_output = ${JSON.stringify(output)}::jsonb, updated_at = now()
-          where id = ${input.id} and claimed_by = ${input.worker_id} and claim_attempt = ${input.attempt} and status = 'dispatching'
+          where ${fenceSql(input, ["dispatching"])}
           returning tasks.*
         ), comment as (
           insert into task_comments (task_id, author, kind, body)
@@ -81,17 +46,20 @@ export async function reportStarted(
         select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
   );
   if (!row) return refuseReport(db, input);
-  return toTaskDto({ ...taskRow(row), agentSlug: (row.agent_slug as string | null) ?? null });
+  return toTaskDto(taskFromRaw(row));
 }
 
+/**
+ * failed → waiting, blocked with the launcher's reason (dispatch-failure.ts),
+ * in one transaction whose first statement is the fenced UPDATE.
+ */
 export async function reportFailed(
   db: Db,
   input: ProcedureInput<Contract["dispatch"]["failed"]>,
 ): Promise<TTask> {
   const settings = await readDispatchSettings(db);
   return db.transaction(async (tx) => {
-    const task = await lockFencedTask(tx, input, ["dispatching", "doing"]);
-    await blockAfterFailure(tx, task, {
+    const task = await blockAfterFailure(tx, fenceSql(input, IN_FLIGHT_STATUSES), {
       reason: input.reason,
       evidence: input.evidence,
       source: "launcher",
@@ -105,6 +73,7 @@ export async function reportFailed(
       },
       failureAlertThreshold: settings.failureAlertThreshold,
     });
+    if (!task) return refuseReport(tx, input);
     await audit(tx, {
       actor: `worker:${input.worker_id}`,
       action: "dispatch.failed",
@@ -112,7 +81,7 @@ export async function reportFailed(
       targetId: input.id,
       details: { reason: input.reason, attempt: input.attempt },
     });
-    return toTaskDto(await loadTask(tx, input.id));
+    return toTaskDto(task);
   });
 }
 
@@ -139,7 +108,7 @@ export async function reportFinished(
     sql`with upd as (
           update tasks set status = 'review', finished_at = now(), cancel_requested_at = null, updated_at = now(),
                  dispatch_output = coalesce(dispatch_output, '{}'::jsonb) || ${JSON.stringify({ exit_code: 0, duration_ms: input.duration_ms })}::jsonb
-          where id = ${input.id} and claimed_by = ${input.worker_id} and claim_attempt = ${input.attempt} and status in ('dispatching', 'doing')
+          where ${fenceSql(input, IN_FLIGHT_STATUSES)}
           returning tasks.*
         ), done as (
           select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id
@@ -156,5 +125,5 @@ export async function reportFinished(
         select * from done`,
   );
   if (!row) return refuseReport(db, input);
-  return toTaskDto({ ...taskRow(row), agentSlug: (row.agent_slug as string | null) ?? null });
+  return toTaskDto(taskFromRaw(row));
 }

@@ -1,7 +1,6 @@
 import type { OpsDatabase } from "@ops/db";
 import type { Logger } from "pino";
-
-export const QUEUE_CHANNEL = "ops_dispatch_queued";
+import { QUEUE_CHANNEL } from "../domain/queue-task.ts";
 
 interface Waiter {
   slugs: ReadonlySet<string>;

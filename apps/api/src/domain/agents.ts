@@ -1,9 +1,9 @@
-import type { Contract, ProcedureInput, TAgent } from "@ops/contract";
-import { agents, type Db, queryRows } from "@ops/db";
+import { CANCELLABLE_STATUSES, type Contract, type ProcedureInput, type TAgent } from "@ops/contract";
+import { agents, type Db, literalList, queryRows } from "@ops/db";
 import { asc, eq, sql } from "drizzle-orm";
 import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
-import { audit } from "./audit.ts";
-import { notFound, OpsError } from "./errors.ts";
+import { audit } from "../audit.ts";
+import { notFound, OpsError } from "../errors.ts";
 import { toAgentDto } from "./serialize.ts";
 
 export async function listAgents(db: Db, principal: Principal, workspaceId = 1): Promise<TAgent[]> {
@@ -76,7 +76,7 @@ export async function deleteAgent(db: Db, principal: Principal, id: number, ip: 
     assertWorkspaceRole(principal, existing.workspaceId, "admin");
     const [busy] = await queryRows<{ n: number }>(
       tx,
-      sql`select count(*)::int as n from tasks where agent_id = ${id} and status in ('queued', 'dispatching', 'doing')`,
+      sql`select count(*)::int as n from tasks where agent_id = ${id} and status in ${literalList(CANCELLABLE_STATUSES)}`,
     );
     if (Number(busy?.n ?? 0) > 0) {
       throw new OpsError("BAD_STATUS", `agent ${existing.slug} has ${busy!.n} queued or running task(s); cancel them first`);

@@ -2,8 +2,8 @@ import type { Contract, ProcedureInput } from "@ops/contract";
 import { type Db, type DbOrTx, queryRows, systemAlerts, tasks } from "@ops/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
-import { audit } from "./audit.ts";
-import { notFound } from "./errors.ts";
+import { audit } from "../audit.ts";
+import { notFound } from "../errors.ts";
 import { toAlertDto } from "./serialize.ts";
 
 export type AlertKind = "dispatch_stale" | "dispatch_failed" | "recurring_failure";

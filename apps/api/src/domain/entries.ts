@@ -2,9 +2,9 @@ import type { Contract, ProcedureInput } from "@ops/contract";
 import { type Db, taskComments, taskContext, timeLogs } from "@ops/db";
 import { asc, eq } from "drizzle-orm";
 import { actorName, type Principal } from "../auth/principal.ts";
-import { getTaskFor } from "./tasks.ts";
+import { OpsError } from "../errors.ts";
 import { toCommentDto, toContextDto, toTimeLogDto } from "./serialize.ts";
-import { OpsError } from "./errors.ts";
+import { getTaskFor } from "./task-rows.ts";
 
 // Context entries, comments and time logs: what people and agents attach to a task.
 

@@ -1,12 +1,19 @@
-import { isSettingKey, SETTING_KEYS, SETTINGS, type SettingKey, validateSetting } from "@ops/contract";
-import { type DbOrTx, DEFAULT_SETTINGS, opsSettings } from "@ops/db";
+import {
+  defaultIntSetting,
+  isSettingKey,
+  SETTING_DEFAULTS,
+  SETTING_KEYS,
+  SETTINGS,
+  type SettingKey,
+  type TSetting,
+  validateSetting,
+} from "@ops/contract";
+import { type DbOrTx, opsSettings, readSetting, writeSetting } from "@ops/db";
 import { eq, inArray } from "drizzle-orm";
 import { hashToken } from "../auth/crypto.ts";
-import { audit } from "./audit.ts";
-import { invalid, notFound } from "./errors.ts";
-
-/** Internal marker: the admin or token was generated at first start and should be rotated. */
-export const GENERATED_DEFAULTS_KEY = "_generated_defaults";
+import { isInstanceOperator, type Principal } from "../auth/principal.ts";
+import { audit } from "../audit.ts";
+import { forbidden, invalid, notFound } from "../errors.ts";
 
 export interface DispatchSettings {
   dispatchEnabled: boolean;
@@ -25,11 +32,12 @@ export const DISPATCH_KEYS = [
   "dispatch_max_concurrent",
   "dispatch_agent_caps",
   "dispatch_failure_alert_threshold",
-];
+] as const satisfies readonly SettingKey[];
 
-/** Stored values to dispatch settings, with the runbook's fallbacks for missing or bad values. */
+/** Stored values to dispatch settings; a missing or unreadable value means the contract's default. */
 export function parseDispatchSettings(values: Record<string, string>): DispatchSettings {
-  const v = (key: string) => values[key] ?? DEFAULT_SETTINGS[key] ?? "";
+  const v = (key: SettingKey) => values[key] ?? SETTING_DEFAULTS[key] ?? "";
+  const int = (key: SettingKey) => Number(v(key)) || defaultIntSetting(key);
   let agentCaps: Record<string, number> = {};
   try {
     agentCaps = JSON.parse(v("dispatch_agent_caps")) as Record<string, number>;
@@ -38,11 +46,11 @@ export function parseDispatchSettings(values: Record<string, string>): DispatchS
   }
   return {
     dispatchEnabled: v("dispatch_enabled") === "true",
-    staleMinutes: Number(v("dispatch_stale_minutes")) || 20,
-    workerStaleSeconds: Number(v("dispatch_worker_stale_seconds")) || 90,
-    maxConcurrent: Number(v("dispatch_max_concurrent")) || 0,
+    staleMinutes: int("dispatch_stale_minutes"),
+    workerStaleSeconds: int("dispatch_worker_stale_seconds"),
+    maxConcurrent: int("dispatch_max_concurrent"),
     agentCaps,
-    failureAlertThreshold: Number(v("dispatch_failure_alert_threshold")) || 3,
+    failureAlertThreshold: int("dispatch_failure_alert_threshold"),
   };
 }
 
@@ -55,37 +63,23 @@ export async function readDispatchSettings(db: DbOrTx): Promise<DispatchSettings
   return parseDispatchSettings(Object.fromEntries(rows.map((r) => [r.key, r.value])));
 }
 
-export async function readSetting(db: DbOrTx, key: string): Promise<string | undefined> {
-  const [row] = await db.select({ value: opsSettings.value }).from(opsSettings).where(eq(opsSettings.key, key));
-  return row?.value;
-}
-
-export async function writeRawSetting(db: DbOrTx, key: string, value: string, by: string | null): Promise<void> {
-  await db
-    .insert(opsSettings)
-    .values({ key, value, updatedBy: by })
-    .onConflictDoUpdate({ target: opsSettings.key, set: { value, updatedBy: by, updatedAt: new Date() } });
-}
-
-export interface SettingView {
-  key: string;
-  value: string | null;
-  secret: boolean;
-  is_set: boolean;
-  description: string;
-  updated_at: string | null;
-  updated_by: string | null;
-}
-
-export async function listSettings(db: DbOrTx): Promise<SettingView[]> {
+export async function listSettings(db: DbOrTx): Promise<TSetting[]> {
   const rows = await db.select().from(opsSettings).where(inArray(opsSettings.key, SETTING_KEYS));
   return SETTING_KEYS.map((key) => toView(key, rows.find((r) => r.key === key)));
 }
 
-export async function getSetting(db: DbOrTx, key: string): Promise<SettingView> {
+export async function getSetting(db: DbOrTx, key: string): Promise<TSetting> {
   if (!isSettingKey(key)) throw notFound(`setting "${key}"`);
   const [row] = await db.select().from(opsSettings).where(eq(opsSettings.key, key));
   return toView(key, row);
+}
+
+/** Settings writes: instance-wide secrets need an instance admin; dispatch knobs a workspace admin. */
+export function assertMaySetSetting(principal: Principal, key: string): void {
+  const def = isSettingKey(key) ? (SETTINGS[key] as { instanceOnly?: boolean }) : undefined;
+  if (def?.instanceOnly && !isInstanceOperator(principal)) {
+    throw forbidden(`${key} can be changed by an instance admin or the service token only`);
+  }
 }
 
 /** Validates and stores a setting; secrets are stored hashed. */
@@ -95,13 +89,13 @@ export async function putSetting(
   rawValue: string,
   actor: string,
   ip: string | null,
-): Promise<SettingView> {
+): Promise<TSetting> {
   const checked = validateSetting(key, rawValue);
   if (!checked.ok) throw invalid(isSettingKey(key) ? "value" : "key", checked.message);
   const def = SETTINGS[key as SettingKey];
   const secret = "secret" in def && def.secret;
   const before = await readSetting(db, key);
-  await writeRawSetting(db, key, secret ? hashToken(checked.value) : checked.value, actor);
+  await writeSetting(db, key, secret ? hashToken(checked.value) : checked.value, actor);
   await audit(db, {
     actor,
     action: "settings.updated",
@@ -113,12 +107,12 @@ export async function putSetting(
   return getSetting(db, key);
 }
 
-function toView(key: SettingKey, row: typeof opsSettings.$inferSelect | undefined): SettingView {
+function toView(key: SettingKey, row: typeof opsSettings.$inferSelect | undefined): TSetting {
   const def = SETTINGS[key];
   const secret = "secret" in def && def.secret === true;
   return {
     key,
-    value: secret ? null : (row?.value ?? DEFAULT_SETTINGS[key] ?? null),
+    value: secret ? null : (row?.value ?? SETTING_DEFAULTS[key] ?? null),
     secret,
     is_set: row !== undefined,
     description: def.description,

@@ -1,40 +1,14 @@
-import type { Contract, ProcedureInput, TTask, TTaskStatus } from "@ops/contract";
-import { agents, type Db, type DbOrTx, type TaskRow, taskTokens, tasks } from "@ops/db";
-import { and, count, desc, eq, getTableColumns, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
+import { type Contract, IN_FLIGHT_STATUSES, isStatusIn, type ProcedureInput, type TTask } from "@ops/contract";
+import { agents, type Db, type DbOrTx, tasks } from "@ops/db";
+import { and, count, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
 import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
-import { assertDoneAllowed } from "../dispatch/done-guard.ts";
-import { queueTask } from "../dispatch/queue.ts";
-import { audit } from "./audit.ts";
-import { invalid, notFound, OpsError } from "./errors.ts";
+import { audit } from "../audit.ts";
+import { invalid, OpsError } from "../errors.ts";
 import { toTaskDto } from "./serialize.ts";
-
-export const taskColumns = { ...getTableColumns(tasks), agentSlug: agents.slug };
-
-export type TaskWithAgent = TaskRow & { agentSlug: string | null };
-
-export async function findTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent | undefined> {
-  const q = db.select(taskColumns).from(tasks).leftJoin(agents, eq(agents.id, tasks.agentId)).where(eq(tasks.id, id));
-  const [row] = lock ? await q.for("update", { of: tasks }) : await q;
-  return row;
-}
-
-export async function loadTask(db: DbOrTx, id: number, lock = false): Promise<TaskWithAgent> {
-  const row = await findTask(db, id, lock);
-  if (!row) throw notFound(`task ${id}`);
-  return row;
-}
-
-/** Loads a task the caller may see (404 rather than 403 across workspaces). */
-export async function getTaskFor(db: DbOrTx, principal: Principal, id: number, needed: "member" | "admin" = "member") {
-  const row = await loadTask(db, id);
-  try {
-    assertTaskAccess(principal, row, needed);
-  } catch (error) {
-    if (error instanceof OpsError && error.code === "NOT_FOUND") throw notFound(`task ${id}`);
-    throw error;
-  }
-  return row;
-}
+import { awaitsApproval, holdAtHumanGate, humanGateRefusal } from "./human-gate.ts";
+import { checkQueueable, moveToQueue } from "./queue-task.ts";
+import { loadTask, type TaskWithAgent, taskColumns } from "./task-rows.ts";
+import { assertMayRequestStatus, moveLockedTask } from "./task-status.ts";
 
 export type TaskFilter = ProcedureInput<Contract["tasks"]["list"]>;
 
@@ -115,46 +89,64 @@ export async function createTask(db: Db, principal: Principal, input: CreateTask
 }
 
 export type UpdateTaskInput = ProcedureInput<Contract["tasks"]["update"]>;
+type TaskFields = Omit<UpdateTaskInput, "id" | "status" | "force">;
+type TaskEdits = Partial<typeof tasks.$inferInsert>;
 
-const IN_FLIGHT: readonly TTaskStatus[] = ["dispatching", "doing"];
+/** The column changes a PATCH asks for, checked against the task as stored (locked). */
+async function editsFor(tx: DbOrTx, task: TaskWithAgent, fields: TaskFields): Promise<TaskEdits> {
+  const set: TaskEdits = {};
+  if (fields.title !== undefined) set.title = fields.title;
+  if (fields.description !== undefined) set.description = fields.description;
+  if (fields.execution !== undefined) set.execution = fields.execution;
+  if (fields.model !== undefined) set.model = fields.model;
+  if (fields.priority !== undefined) set.priority = fields.priority;
+  if (fields.working_dir !== undefined) set.workingDir = fields.working_dir;
+  if (fields.sensitive !== undefined && fields.sensitive !== task.sensitive) {
+    set.sensitive = fields.sensitive;
+    // Re-marking a task sensitive needs a fresh approval.
+    set.approvedAt = null;
+    set.approvedBy = null;
+  }
+  if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
+    if (isStatusIn(IN_FLIGHT_STATUSES, task.status)) {
+      throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
+    }
+    set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
+  }
+  if (fields.blocked !== undefined) {
+    set.blocked = fields.blocked;
+    set.blockedReason = fields.blocked ? (fields.blocked_reason ?? task.blockedReason ?? "blocked by operator") : null;
+  } else if (fields.blocked_reason !== undefined) {
+    set.blockedReason = fields.blocked_reason;
+  }
+  return set;
+}
 
 /**
- * Field changes and status moves. A status move goes through the same rules as
- * PATCH /tasks/:id/status, so the AI done guard cannot be side-stepped.
+ * PATCH /tasks/:id: field changes and a status move, in one transaction. The
+ * move goes through the same rules as PATCH /tasks/:id/status (the AI done
+ * guard, the queue and its Human Gate) applied to the edited task, and a
+ * refused move leaves the fields as they were. Only the Human Gate's mark on a
+ * task that already awaited approval stays, as it does for POST /dispatch.
  */
 export async function updateTask(db: Db, principal: Principal, input: UpdateTaskInput, ip: string | null): Promise<TTask> {
-  const { id, status, force, ...fields } = input;
-  if (principal.kind === "agent") {
-    const allowed = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
-    if (allowed.length > 0) throw new OpsError("FORBIDDEN", "an agent token may only change its task's status");
+  const { id, status, ...rest } = input;
+  const { force: forceFlag, ...fields } = rest;
+  const force = forceFlag === true;
+  if (principal.kind === "agent" && Object.values(fields).some((v) => v !== undefined)) {
+    throw new OpsError("FORBIDDEN", "an agent token may only change its task's status");
   }
-  const changed = await db.transaction(async (tx) => {
+  if (status !== undefined) assertMayRequestStatus(principal, status, force);
+  const outcome = await db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
-    assertTaskAccess(principal, task, "member");
-    const set: Partial<typeof tasks.$inferInsert> = {};
-    if (fields.title !== undefined) set.title = fields.title;
-    if (fields.description !== undefined) set.description = fields.description;
-    if (fields.execution !== undefined) set.execution = fields.execution;
-    if (fields.model !== undefined) set.model = fields.model;
-    if (fields.priority !== undefined) set.priority = fields.priority;
-    if (fields.working_dir !== undefined) set.workingDir = fields.working_dir;
-    if (fields.sensitive !== undefined && fields.sensitive !== task.sensitive) {
-      set.sensitive = fields.sensitive;
-      // Re-marking a task sensitive needs a fresh approval.
-      set.approvedAt = null;
-      set.approvedBy = null;
-    }
-    if (fields.agent_id !== undefined || fields.agent_slug !== undefined) {
-      if (IN_FLIGHT.includes(task.status)) {
-        throw new OpsError("BAD_STATUS", `cannot change the agent of a task in ${task.status}`);
-      }
-      set.agentId = (await resolveAgentId(tx, task.workspaceId, fields)) ?? null;
-    }
-    if (fields.blocked !== undefined) {
-      set.blocked = fields.blocked;
-      set.blockedReason = fields.blocked ? (fields.blocked_reason ?? task.blockedReason ?? "blocked by operator") : null;
-    } else if (fields.blocked_reason !== undefined) {
-      set.blockedReason = fields.blocked_reason;
+    assertTaskAccess(principal, task, force && status !== undefined && status !== "queued" ? "admin" : "member");
+    const set = await editsFor(tx, task, fields);
+    const edited: TaskWithAgent = { ...task, ...(set as Partial<TaskWithAgent>) };
+    // The queue's rules only read: decided before anything is written.
+    const queueFor = status === "queued" ? await checkQueueable(tx, edited) : undefined;
+    if (queueFor === "held") {
+      if (awaitsApproval(task)) await holdAtHumanGate(tx, principal, task, ip);
+      return "held" as const;
     }
     if (Object.keys(set).length > 0) {
       await tx.update(tasks).set({ ...set, updatedAt: new Date() }).where(eq(tasks.id, id));
@@ -167,73 +159,19 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
         ip,
       });
     }
-    return Object.keys(set).length > 0;
+    if (queueFor) return moveToQueue(tx, principal, id, queueFor, ip);
+    if (status !== undefined) return moveLockedTask(tx, principal, edited, status, force, ip);
+    return toTaskDto(Object.keys(set).length > 0 ? await loadTask(tx, id) : task);
   });
-  if (status !== undefined) return changeStatus(db, principal, { id, status, force }, ip);
-  if (!changed) return toTaskDto(await getTaskFor(db, principal, id));
-  return toTaskDto(await loadTask(db, id));
-}
-
-export async function changeStatus(
-  db: Db,
-  principal: Principal,
-  input: ProcedureInput<Contract["tasks"]["setStatus"]>,
-  ip: string | null,
-): Promise<TTask> {
-  const { id, status } = input;
-  const force = input.force === true;
-  if (force && principal.kind !== "service" && !(principal.kind === "user" && isAdminOf(principal))) {
-    throw new OpsError("FORBIDDEN", "force=true is for admins and the service token only");
-  }
-  if (status === "queued") return queueTask(db, principal, id, ip);
-  if (status === "dispatching" || status === "doing") {
-    throw new OpsError("BAD_STATUS", `only a launcher moves tasks to ${status}; dispatch the task instead`);
-  }
-  if (principal.kind === "agent" && status !== "review") {
-    throw new OpsError("FORBIDDEN", "an agent token may only move its task to review");
-  }
-  return db.transaction(async (tx) => {
-    const task = await loadTask(tx, id, true);
-    assertTaskAccess(principal, task, force ? "admin" : "member");
-    if (status === "done" && task.status !== "done") {
-      const forced = await assertDoneAllowed(tx, task, force);
-      if (forced) {
-        await audit(tx, { actor: actorName(principal), action: "task.done_forced", targetType: "task", targetId: id, ip });
-      }
-    }
-    const leavingFlight = IN_FLIGHT.includes(task.status) && !IN_FLIGHT.includes(status);
-    await tx
-      .update(tasks)
-      .set({
-        status,
-        updatedAt: new Date(),
-        ...(status === "done" || status === "review" ? { finishedAt: task.finishedAt ?? new Date() } : {}),
-        // A task taken out of flight by hand loses its claim: late launcher reports are refused.
-        ...(leavingFlight ? { claimedBy: null, claimedAt: null } : {}),
-      })
-      .where(eq(tasks.id, id));
-    if (leavingFlight) await revokeTaskTokens(tx, id);
-    await audit(tx, {
-      actor: actorName(principal),
-      action: "task.status_changed",
-      targetType: "task",
-      targetId: id,
-      details: { from: task.status, to: status, ...(force ? { force: true } : {}) },
-      ip,
-    });
-    return toTaskDto(await loadTask(tx, id));
-  });
-}
-
-function isAdminOf(principal: Extract<Principal, { kind: "user" }>): boolean {
-  return principal.isInstanceAdmin || [...principal.roles.values()].includes("admin");
+  if (outcome === "held") throw humanGateRefusal();
+  return outcome;
 }
 
 export async function archiveTask(db: Db, principal: Principal, id: number, ip: string | null): Promise<TTask> {
   return db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
     assertTaskAccess(principal, task, "member");
-    if (IN_FLIGHT.includes(task.status)) {
+    if (isStatusIn(IN_FLIGHT_STATUSES, task.status)) {
       throw new OpsError("BAD_STATUS", `task ${id} is ${task.status}; cancel it before archiving`);
     }
     await tx.update(tasks).set({ archivedAt: sql`coalesce(${tasks.archivedAt}, now())`, updatedAt: new Date() }).where(eq(tasks.id, id));
@@ -256,11 +194,4 @@ export async function deleteTask(db: Db, principal: Principal, id: number, ip: s
       ip,
     });
   });
-}
-
-export async function revokeTaskTokens(db: DbOrTx, taskId: number): Promise<void> {
-  await db
-    .update(taskTokens)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(taskTokens.taskId, taskId), isNull(taskTokens.revokedAt)));
 }

@@ -3,7 +3,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPCError } from "@trpc/server";
 import type { FastifyInstance } from "fastify";
 import type { AppRouter } from "@ops/contract";
-import type { AppDeps } from "../trpc/context.ts";
+import type { AppDeps } from "../deps.ts";
 import { createRequestContext } from "../trpc/create-context.ts";
 import { errorData } from "../trpc/errors.ts";
 import { createCaller } from "../trpc/router.ts";

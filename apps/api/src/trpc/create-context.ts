@@ -2,7 +2,8 @@ import { SESSION_COOKIE } from "@ops/contract";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { authenticate } from "../auth/authenticate.ts";
 import type { Principal } from "../auth/principal.ts";
-import type { AppDeps, Ctx } from "./context.ts";
+import type { AppDeps } from "../deps.ts";
+import type { Ctx } from "../procedures/request-context.ts";
 
 /** One context per request, for tRPC and for the REST adapter alike. */
 export function createRequestContext(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Ctx {

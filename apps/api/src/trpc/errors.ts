@@ -1,7 +1,7 @@
 import type { OpsErrorCode } from "@ops/contract";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import { OpsError } from "../domain/errors.ts";
+import { OpsError } from "../errors.ts";
 
 type TrpcCode = TRPCError["code"];
 

@@ -1,7 +1,8 @@
 import type { Access, OpsRestMeta } from "@ops/contract";
 import { initTRPC, TRPCError } from "@trpc/server";
-import { OpsError } from "../domain/errors.ts";
-import type { Ctx } from "./context.ts";
+import { isAdminCaller, isInstanceOperator } from "../auth/principal.ts";
+import { OpsError } from "../errors.ts";
+import type { Ctx } from "../procedures/request-context.ts";
 import { classifyError, errorData, toTrpcError } from "./errors.ts";
 
 const t = initTRPC
@@ -45,11 +46,9 @@ function allowed(access: Access, principal: Ctx["principal"]): "ok" | "unauthent
     case "user":
       return principal.kind === "agent" ? "forbidden" : "ok";
     case "admin":
-      if (principal.kind === "service") return "ok";
-      if (principal.kind === "user" && (principal.isInstanceAdmin || [...principal.roles.values()].includes("admin"))) return "ok";
-      return "forbidden";
+      return isAdminCaller(principal) ? "ok" : "forbidden";
     case "operator":
-      return principal.kind === "service" || (principal.kind === "user" && principal.isInstanceAdmin) ? "ok" : "forbidden";
+      return isInstanceOperator(principal) ? "ok" : "forbidden";
     case "worker":
       return principal.kind === "service" ? "ok" : "forbidden";
     case "agent":

@@ -1,28 +1,7 @@
-import {
-  type AppRouter,
-  type ContractRecord,
-  contract,
-  isProcedureDef,
-  type ProcedureDef,
-} from "@ops/contract";
-import type { z } from "zod";
-import type { Ctx } from "./context.ts";
+import { type AppRouter, type ContractRecord, contract, isProcedureDef } from "@ops/contract";
+import type { Implementation } from "../procedures/implementation.ts";
+import type { Ctx } from "../procedures/request-context.ts";
 import { baseProcedure, createCallerFactory, router } from "./init.ts";
-
-type Handler<D extends ProcedureDef> = (opts: {
-  ctx: Ctx;
-  input: z.output<D["input"]>;
-}) => Promise<z.input<D["output"]>>;
-
-/**
- * What the API must provide: one handler per contract procedure, with the
- * contract's input and output types. A missing procedure or a wrong shape is a
- * compile error here — the check that keeps the API from drifting from the
- * contract the clients are built from.
- */
-export type Implementation<C extends ContractRecord> = {
-  [K in keyof C]: C[K] extends ProcedureDef ? Handler<C[K]> : C[K] extends ContractRecord ? Implementation<C[K]> : never;
-};
 
 function buildRecord(defs: ContractRecord, impl: Record<string, unknown>): Record<string, unknown> {
   const record: Record<string, unknown> = {};

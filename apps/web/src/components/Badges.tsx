@@ -1,5 +1,5 @@
 import type { TTaskStatus } from "@ops/contract";
-import { useT } from "../i18n.tsx";
+import { useT } from "../i18n/index.tsx";
 
 export function StatusBadge({ status }: { status: TTaskStatus }) {
   return <span className={`badge status-${status}`}>{status}</span>;

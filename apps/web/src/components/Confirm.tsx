@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect, useRef } from "react";
-import { useT } from "../i18n.tsx";
+import { useT } from "../i18n/index.tsx";
 
 /** An inline confirmation: focus moves to it, Escape cancels. */
 export function Confirm({

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useT } from "../i18n.tsx";
+import { useT } from "../i18n/index.tsx";
 import { useTRPC } from "../trpc.ts";
 import { QueryView } from "./States.tsx";
 

@@ -1,4 +1,4 @@
-import { type Lang, useI18n } from "../i18n.tsx";
+import { type Lang, useI18n } from "../i18n/index.tsx";
 
 export function LanguageSwitch() {
   const { lang, setLang, t } = useI18n();

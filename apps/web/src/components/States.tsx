@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { describeError } from "../errors.ts";
-import { useT } from "../i18n.tsx";
+import { useT } from "../i18n/index.tsx";
 
 export function Loading({ label }: { label?: string }) {
   const t = useT();

@@ -1,10 +1,11 @@
+import { SLUG_PATTERN, type TAgent } from "@ops/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Agent } from "../api-types.ts";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { useAgents } from "../hooks.ts";
-import { useT } from "../i18n.tsx";
+import { htmlPattern } from "../html-pattern.ts";
+import { useT } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 
@@ -31,7 +32,7 @@ export function AgentsPage() {
   );
 }
 
-function AgentView({ agent }: { agent: Agent }) {
+function AgentView({ agent }: { agent: TAgent }) {
   const t = useT();
   return (
     <Section id={`agent-${agent.id}`} title={`${agent.slug} · ${agent.name}`}>
@@ -57,7 +58,7 @@ function AgentView({ agent }: { agent: Agent }) {
   );
 }
 
-function AgentForm({ agent }: { agent: Agent }) {
+function AgentForm({ agent }: { agent: TAgent }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -154,7 +155,7 @@ function NewAgent() {
         <div className="form-row">
           <label className="field">
             <span>{t("agents.slug")}</span>
-            <input required value={slug} onChange={(e) => setSlug(e.target.value)} pattern="[a-z0-9][a-z0-9_\-]{0,39}" />
+            <input required value={slug} onChange={(e) => setSlug(e.target.value)} pattern={htmlPattern(SLUG_PATTERN)} />
           </label>
           <label className="field">
             <span>{t("agents.name")}</span>

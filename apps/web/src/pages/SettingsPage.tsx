@@ -1,11 +1,10 @@
-import { SETTINGS, isSettingKey, validateSetting } from "@ops/contract";
+import { isSettingKey, SETTINGS, type TSetting, validateSetting } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Setting } from "../api-types.ts";
 import { Confirm } from "../components/Confirm.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { formatDateTime } from "../format.ts";
-import { useI18n } from "../i18n.tsx";
+import { useI18n } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 
@@ -36,7 +35,7 @@ function mayEdit(key: string, canAct: boolean, isInstanceAdmin: boolean): boolea
   return def && "instanceOnly" in def && def.instanceOnly ? isInstanceAdmin : canAct;
 }
 
-function SettingCard({ setting }: { setting: Setting }) {
+function SettingCard({ setting }: { setting: TSetting }) {
   const { t, lang } = useI18n();
   const { canAct, isInstanceAdmin } = useSession();
   const editable = mayEdit(setting.key, canAct, isInstanceAdmin);
@@ -74,7 +73,7 @@ function SettingCard({ setting }: { setting: Setting }) {
 }
 
 /** Edits one setting; the value is checked with the contract's own schema before it is sent. */
-export function SettingForm({ setting }: { setting: Setting }) {
+export function SettingForm({ setting }: { setting: TSetting }) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();

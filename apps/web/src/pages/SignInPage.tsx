@@ -3,7 +3,7 @@ import { type FormEvent, useState } from "react";
 import { LanguageSwitch } from "../components/LanguageSwitch.tsx";
 import { ErrorBox } from "../components/States.tsx";
 import { errorCode } from "../errors.ts";
-import { useT } from "../i18n.tsx";
+import { useT } from "../i18n/index.tsx";
 import { useTRPC } from "../trpc.ts";
 
 export function SignInPage() {

@@ -236,6 +236,61 @@ describe("task page", () => {
     expect(screen.queryByRole("button", { name: /Forzar/ })).toBeNull();
   });
 
+  it("offers Dispatch where the API queues from, and Cancel instead of Archive or Delete while a dispatch is live", async () => {
+    const offered = async (status: string) => {
+      renderApp("/tareas/7", { ...handlers({}), "tasks.get": () => task({ status }) });
+      await screen.findByRole("heading", { name: "Acciones" });
+      const names = ["Dispatch", "Cancelar dispatch", "Archivar", "Eliminar"].filter((name) => screen.queryByRole("button", { name }));
+      cleanup();
+      return names;
+    };
+    for (const status of ["backlog", "next", "waiting", "review"]) {
+      expect(await offered(status)).toEqual(["Dispatch", "Archivar", "Eliminar"]);
+    }
+    for (const status of ["queued", "dispatching", "doing"]) expect(await offered(status)).toEqual(["Cancelar dispatch"]);
+    expect(await offered("done")).toEqual(["Archivar", "Eliminar"]);
+  });
+
+  it("adds context, comments and time logs, holding Add back until the entry is complete", async () => {
+    const entry = { id: 1, task_id: 7, author: "admin", created_at: new Date().toISOString() };
+    const { calls } = renderApp("/tareas/7", {
+      ...handlers({}),
+      "context.add": (input: { kind: string; body: string }) => ({ ...entry, ...input, source: "human" }),
+      "comments.add": (input: { body: string }) => ({ ...entry, ...input, kind: "user" }),
+      "timeLogs.add": (input: { minutes: number; source: "ai" | "human"; note: string | null }) => ({ ...entry, ...input }),
+    });
+    const user = userEvent.setup();
+    const sent = (path: string) => calls.filter((c) => c.path === path).map((c) => c.input);
+
+    const context = await screen.findByRole("region", { name: "Contexto" });
+    expect(within(context).getByRole("button", { name: "Añadir" })).toBeDisabled();
+    await user.selectOptions(within(context).getByLabelText("Tipo"), "note");
+    await user.type(within(context).getByLabelText("Texto"), "Deploy checked");
+    await user.click(within(context).getByRole("button", { name: "Añadir" }));
+    await waitFor(() => expect(sent("context.add")).toEqual([{ task_id: 7, kind: "note", body: "Deploy checked" }]));
+    await waitFor(() => expect(within(context).getByLabelText("Texto")).toHaveValue(""));
+
+    const comments = screen.getByRole("region", { name: "Comentarios" });
+    await user.type(within(comments).getByLabelText("Comentario"), "   ");
+    expect(within(comments).getByRole("button", { name: "Añadir" })).toBeDisabled();
+    await user.type(within(comments).getByLabelText("Comentario"), "Looks good");
+    await user.click(within(comments).getByRole("button", { name: "Añadir" }));
+    await waitFor(() => expect(sent("comments.add")).toEqual([{ task_id: 7, body: "   Looks good" }]));
+
+    const timeLogs = screen.getByRole("region", { name: "Tiempo registrado" });
+    const minutes = within(timeLogs).getByLabelText("Minutos");
+    for (const refused of ["0", "10081", "1.5", "-3"]) {
+      await user.clear(minutes);
+      await user.type(minutes, refused);
+      expect(within(timeLogs).getByRole("button", { name: "Añadir" }), refused).toBeDisabled();
+    }
+    await user.clear(minutes);
+    await user.type(minutes, "10080");
+    await user.selectOptions(within(timeLogs).getByLabelText("Origen"), "ai");
+    await user.click(within(timeLogs).getByRole("button", { name: "Añadir" }));
+    await waitFor(() => expect(sent("timeLogs.add")).toEqual([{ task_id: 7, minutes: 10080, source: "ai", note: null }]));
+  });
+
   it("says Human Gate in words when a sensitive task is dispatched, and offers admins the approval", async () => {
     renderApp("/tareas/7", {
       ...handlers({}),

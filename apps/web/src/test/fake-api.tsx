@@ -3,7 +3,7 @@ import { TRPCClientError, type TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
 import { render } from "@testing-library/react";
 import { App } from "../App.tsx";
-import type { Lang } from "../i18n.tsx";
+import type { Lang } from "../i18n/index.tsx";
 
 /** Handlers declare the input they expect; the fake passes what the app sent. */
 export type Handler = (input: never) => unknown;

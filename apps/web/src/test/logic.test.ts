@@ -1,11 +1,13 @@
 // @vitest-environment node
 // (The project default, jsdom 31, does not start on Node 20; these need no DOM.)
 import { describe, expect, it } from "vitest";
+import { SLUG_PATTERN } from "@ops/contract";
 import { describeError } from "../errors.ts";
 import { formatAge } from "../format.ts";
-import { translate } from "../i18n.tsx";
+import { htmlPattern } from "../html-pattern.ts";
+import { translate } from "../i18n/index.tsx";
 import { parseMinutes } from "../pages/automations/WatchdogSection.tsx";
-import { readFilters } from "../pages/tasks/TasksPage.tsx";
+import { readFilters } from "../pages/tasks/task-filters.ts";
 import { canActIn } from "../session.tsx";
 import { opsError } from "./fake-api.tsx";
 
@@ -26,6 +28,15 @@ describe("small pieces", () => {
     expect(parseMinutes("-1")).toBeUndefined();
     expect(parseMinutes("1.5")).toBeUndefined();
     expect(parseMinutes("")).toBeUndefined();
+  });
+
+  it("gives the new-agent form the contract's slug pattern in a form the browser compiles", () => {
+    const pattern = htmlPattern(SLUG_PATTERN);
+    // What a browser does with the attribute: anchored, `v` flag.
+    const asBrowser = new RegExp(`^(?:${pattern})$`, "v");
+    for (const slug of ["codex", "claude-code", "my_agent2", "0x", "a".repeat(40), "", "Codex", "-codex", "co dex", "a".repeat(41)]) {
+      expect(asBrowser.test(slug), slug).toBe(SLUG_PATTERN.test(slug));
+    }
   });
 
   it("reads task filters from the URL, ignoring nonsense", () => {

@@ -1,9 +1,9 @@
+import type { TAlert } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Alert } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatAge, formatDateTime, secondsSince } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
@@ -25,7 +25,7 @@ export function AlertsSection() {
   );
 }
 
-function AlertsTable({ alerts }: { alerts: Alert[] }) {
+function AlertsTable({ alerts }: { alerts: TAlert[] }) {
   const { t, lang } = useI18n();
   const { canAct } = useSession();
   return (
@@ -70,7 +70,7 @@ function AlertsTable({ alerts }: { alerts: Alert[] }) {
   );
 }
 
-function ResolveButton({ alert }: { alert: Alert }) {
+function ResolveButton({ alert }: { alert: TAlert }) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();

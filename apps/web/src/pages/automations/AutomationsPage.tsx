@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ErrorBox, Loading } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { AlertsSection } from "./AlertsSection.tsx";
 import { DispatchingSection } from "./DispatchingSection.tsx";

@@ -1,14 +1,14 @@
+import type { THealth } from "@ops/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Health } from "../../api-types.ts";
 import { Confirm } from "../../components/Confirm.tsx";
 import { ErrorBox } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
 
 /** Turns dispatch_enabled on or off; turning it on while health has problems asks first. */
-export function DispatchToggle({ health }: { health: Health }) {
+export function DispatchToggle({ health }: { health: THealth }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();

@@ -1,14 +1,14 @@
-import type { DispatchingRow } from "../../api-types.ts";
+import type { TDispatchingRow } from "@ops/contract";
 import { StatusBadge } from "../../components/Badges.tsx";
 import { Section } from "../../components/Section.tsx";
 import { Empty } from "../../components/States.tsx";
 import { formatAge } from "../../format.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 
 /** Tasks in dispatching (and doing) with their age and worker; stale ones stand out. */
-export function DispatchingSection({ rows }: { rows: DispatchingRow[] }) {
+export function DispatchingSection({ rows }: { rows: TDispatchingRow[] }) {
   const t = useT();
   return (
     <Section id="dispatching" title={t("dispatching.title")}>
@@ -17,7 +17,7 @@ export function DispatchingSection({ rows }: { rows: DispatchingRow[] }) {
   );
 }
 
-export function DispatchingTable({ rows }: { rows: DispatchingRow[] }) {
+export function DispatchingTable({ rows }: { rows: TDispatchingRow[] }) {
   const t = useT();
   return (
     <div className="table-wrap">

@@ -1,6 +1,6 @@
-import type { Health } from "../../api-types.ts";
+import type { THealth } from "@ops/contract";
 import { Section } from "../../components/Section.tsx";
-import { hasMessage, useT } from "../../i18n.tsx";
+import { hasMessage, useT } from "../../i18n/index.tsx";
 import { DispatchToggle } from "./DispatchToggle.tsx";
 
 function Stat({ label, value, warn }: { label: string; value: number | string; warn?: boolean }) {
@@ -13,7 +13,7 @@ function Stat({ label, value, warn }: { label: string; value: number | string; w
 }
 
 /** Health at a glance: ok, every problem in words, dispatch on/off, workers, queue. */
-export function HealthSummary({ health }: { health: Health }) {
+export function HealthSummary({ health }: { health: THealth }) {
   const t = useT();
   const { worker_summary: ws, queue } = health;
   return (

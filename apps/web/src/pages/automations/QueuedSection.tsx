@@ -3,7 +3,7 @@ import { useState } from "react";
 import { ExplainPanel } from "../../components/ExplainPanel.tsx";
 import { Section } from "../../components/Section.tsx";
 import { QueryView } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";

@@ -1,26 +1,26 @@
+import { type THealth, ZReconcileMinutes } from "@ops/contract";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Health } from "../../api-types.ts";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { useTaskInvalidation } from "../tasks/useTaskMutation.ts";
+import { useTaskInvalidation } from "../tasks/useTaskInvalidation.ts";
 import { DispatchingTable } from "./DispatchingSection.tsx";
 import { REFRESH_MS } from "./refresh.ts";
 
-/** Parses the minutes field: a whole number 0–10080, as the API accepts. */
+/** Parses the minutes field: digits only, in the range dispatch.reconcileStale accepts. */
 export function parseMinutes(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text.trim())) return undefined;
-  const n = Number(text.trim());
-  return n <= 10_080 ? n : undefined;
+  const minutes = ZReconcileMinutes.safeParse(Number(text.trim()));
+  return minutes.success ? minutes.data : undefined;
 }
 
 /** The manual watchdog: Reconciliar stale with the minutes shown, and what it reconciled. */
-export function WatchdogSection({ health }: { health: Health }) {
+export function WatchdogSection({ health }: { health: THealth }) {
   const t = useT();
   const { canAct } = useSession();
   const stale = health.dispatching.filter((r) => r.stale);

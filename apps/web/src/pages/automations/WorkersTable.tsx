@@ -1,13 +1,13 @@
-import type { Worker } from "../../api-types.ts";
+import type { TWorker } from "@ops/contract";
 import { FreshBadge } from "../../components/Badges.tsx";
 import { Section } from "../../components/Section.tsx";
 import { Empty } from "../../components/States.tsx";
 import { formatAge, formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { taskPath } from "../../paths.ts";
 
-export function WorkersTable({ workers }: { workers: Worker[] }) {
+export function WorkersTable({ workers }: { workers: TWorker[] }) {
   const { t, lang } = useI18n();
   return (
     <Section id="workers" title={t("workers.title")}>

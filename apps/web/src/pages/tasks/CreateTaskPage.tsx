@@ -1,8 +1,9 @@
+import { INITIAL_TASK_STATUSES, type TInitialTaskStatus } from "@ops/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorField } from "../../errors.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS, taskPath } from "../../paths.ts";
 import { Link, navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
@@ -15,7 +16,7 @@ export function CreateTaskPage() {
   const queryClient = useQueryClient();
   const { workspaceId } = useSession();
   const [fields, setFields] = useState<TaskFieldValues>(EMPTY_TASK_FIELDS);
-  const [status, setStatus] = useState<"backlog" | "next">("backlog");
+  const [status, setStatus] = useState<TInitialTaskStatus>("backlog");
   const create = useMutation(
     trpc.tasks.create.mutationOptions({
       onSuccess: (task) => {
@@ -45,9 +46,12 @@ export function CreateTaskPage() {
           extra={
             <label className="field">
               <span>{t("create.initialStatus")}</span>
-              <select name="status" value={status} onChange={(e) => setStatus(e.target.value as "backlog" | "next")}>
-                <option value="backlog">backlog</option>
-                <option value="next">next</option>
+              <select name="status" value={status} onChange={(e) => setStatus(e.target.value as TInitialTaskStatus)}>
+                {INITIAL_TASK_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
               </select>
             </label>
           }

@@ -1,23 +1,26 @@
-import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import {
+  CANCELLABLE_STATUSES,
+  DISPATCHABLE_STATUSES,
+  isStatusIn,
+  TASK_STATUSES,
+  type TTask,
+  type TTaskStatus,
+} from "@ops/contract";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Task } from "../../api-types.ts";
 import { Confirm } from "../../components/Confirm.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorCode } from "../../errors.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
 import { navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { useTaskInvalidation } from "./useTaskMutation.ts";
-
-const DISPATCHABLE: TTaskStatus[] = ["backlog", "next", "waiting", "review"];
-const CANCELLABLE: TTaskStatus[] = ["queued", "dispatching", "doing"];
+import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 /** Dispatch, Human Gate approval, cancel, unblock, archive, and status changes. */
-export function TaskActions({ task }: { task: Task }) {
+export function TaskActions({ task }: { task: TTask }) {
   const t = useT();
   const trpc = useTRPC();
   const { canAct } = useSession();
@@ -38,11 +41,13 @@ export function TaskActions({ task }: { task: Task }) {
   );
   const [confirmDelete, setConfirmDelete] = useState(false);
   const needsApproval = task.sensitive && !task.approved_at;
+  // A live dispatch (queued or in flight) is offered Cancel, not Archive or Delete.
+  const cancellable = isStatusIn(CANCELLABLE_STATUSES, task.status);
   const error = dispatch.error ?? approve.error ?? cancel.error ?? archive.error ?? unblock.error ?? remove.error;
   return (
     <Section id="actions" title={t("task.actions")}>
       <div className="row wrap">
-        {task.execution === "interactive" && DISPATCHABLE.includes(task.status) ? (
+        {task.execution === "interactive" && isStatusIn(DISPATCHABLE_STATUSES, task.status) ? (
           <button type="button" className="btn btn-primary" onClick={() => dispatch.mutate({ id: task.id })} disabled={dispatch.isPending}>
             {t("task.dispatch")}
           </button>
@@ -62,17 +67,17 @@ export function TaskActions({ task }: { task: Task }) {
             {t("task.unblock")}
           </button>
         ) : null}
-        {canAct && CANCELLABLE.includes(task.status) ? (
+        {canAct && cancellable ? (
           <button type="button" className="btn btn-danger" onClick={() => cancel.mutate({ id: task.id })} disabled={cancel.isPending}>
             {t("task.cancel")}
           </button>
         ) : null}
-        {!task.archived && !CANCELLABLE.includes(task.status) ? (
+        {!task.archived && !cancellable ? (
           <button type="button" className="btn" onClick={() => archive.mutate({ id: task.id })} disabled={archive.isPending}>
             {t("task.archive")}
           </button>
         ) : null}
-        {canAct && !CANCELLABLE.includes(task.status) ? (
+        {canAct && !cancellable ? (
           <button type="button" className="btn" onClick={() => setConfirmDelete(true)} disabled={remove.isPending || confirmDelete}>
             {t("task.delete")}
           </button>
@@ -99,7 +104,7 @@ export function TaskActions({ task }: { task: Task }) {
   );
 }
 
-function StatusChanger({ task }: { task: Task }) {
+function StatusChanger({ task }: { task: TTask }) {
   const t = useT();
   const trpc = useTRPC();
   const { canAct } = useSession();

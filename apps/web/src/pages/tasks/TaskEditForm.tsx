@@ -1,15 +1,15 @@
+import type { TTask } from "@ops/contract";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Task } from "../../api-types.ts";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorField } from "../../errors.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { TaskFields, type TaskFieldValues, taskFieldsOf, toTaskInput } from "./TaskFields.tsx";
-import { useTaskInvalidation } from "./useTaskMutation.ts";
+import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 /** Edit the task's fields (the same set the create form has). */
-export function TaskEditForm({ task }: { task: Task }) {
+export function TaskEditForm({ task }: { task: TTask }) {
   const t = useT();
   const [open, setOpen] = useState(false);
   return (
@@ -22,7 +22,7 @@ export function TaskEditForm({ task }: { task: Task }) {
   );
 }
 
-function EditFields({ task, onDone }: { task: Task; onDone(): void }) {
+function EditFields({ task, onDone }: { task: TTask; onDone(): void }) {
   const t = useT();
   const trpc = useTRPC();
   const invalidate = useTaskInvalidation();

@@ -1,12 +1,12 @@
+import { type TTask, type TTimeLogSource, ZLoggedMinutes } from "@ops/contract";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
-import type { Task } from "../../api-types.ts";
+import { type ReactNode, useState } from "react";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { useTRPC } from "../../trpc.ts";
-import { useTaskInvalidation } from "./useTaskMutation.ts";
+import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
 /** Launchers, agents and the watchdog add entries while the page is open. */
 const ENTRIES_REFRESH_MS = 10_000;
@@ -22,6 +22,46 @@ function EntryHead({ who, kind, when }: { who: string | null; kind?: string; whe
   );
 }
 
+/** The form under each list: its fields, Add (once the entry is complete, not while it is sent), and the API's refusal. */
+function AddEntryForm({
+  onAdd,
+  complete,
+  sending,
+  children,
+}: {
+  onAdd(): void;
+  complete: boolean;
+  sending: { isPending: boolean; error: unknown };
+  children: ReactNode;
+}) {
+  const { t } = useI18n();
+  return (
+    <form
+      className="entry-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onAdd();
+      }}
+    >
+      {children}
+      <button type="submit" className="btn" disabled={sending.isPending || !complete}>
+        {t("common.add")}
+      </button>
+      {sending.error ? <ErrorBox error={sending.error} /> : null}
+    </form>
+  );
+}
+
+/** The text of a context entry or a comment. */
+function BodyField(props: { label: string; name: string; rows: number; value: string; onChange(body: string): void }) {
+  return (
+    <label className="field field-grow">
+      <span>{props.label}</span>
+      <textarea name={props.name} rows={props.rows} required value={props.value} onChange={(e) => props.onChange(e.target.value)} />
+    </label>
+  );
+}
+
 export function ContextSection({ taskId }: { taskId: number }) {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -30,10 +70,6 @@ export function ContextSection({ taskId }: { taskId: number }) {
   const add = useMutation(trpc.context.add.mutationOptions({ onSuccess: invalidate }));
   const [kind, setKind] = useState<string>("deliverable");
   const [body, setBody] = useState("");
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    add.mutate({ task_id: taskId, kind, body }, { onSuccess: () => setBody("") });
-  };
   return (
     <Section id="context" title={t("task.context")}>
       <QueryView query={entries} isEmpty={(list) => list.length === 0} empty={t("task.contextEmpty")}>
@@ -48,7 +84,11 @@ export function ContextSection({ taskId }: { taskId: number }) {
           </ol>
         )}
       </QueryView>
-      <form className="entry-form" onSubmit={submit}>
+      <AddEntryForm
+        onAdd={() => add.mutate({ task_id: taskId, kind, body }, { onSuccess: () => setBody("") })}
+        complete={Boolean(body.trim())}
+        sending={add}
+      >
         <label className="inline-field">
           <span>{t("task.kind")}</span>
           <select value={kind} onChange={(e) => setKind(e.target.value)}>
@@ -59,15 +99,8 @@ export function ContextSection({ taskId }: { taskId: number }) {
             ))}
           </select>
         </label>
-        <label className="field field-grow">
-          <span>{t("task.body")}</span>
-          <textarea name="context-body" rows={3} required value={body} onChange={(e) => setBody(e.target.value)} />
-        </label>
-        <button type="submit" className="btn" disabled={add.isPending || !body.trim()}>
-          {t("common.add")}
-        </button>
-        {add.error ? <ErrorBox error={add.error} /> : null}
-      </form>
+        <BodyField label={t("task.body")} name="context-body" rows={3} value={body} onChange={setBody} />
+      </AddEntryForm>
     </Section>
   );
 }
@@ -79,10 +112,6 @@ export function CommentsSection({ taskId }: { taskId: number }) {
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.comments.add.mutationOptions({ onSuccess: invalidate }));
   const [body, setBody] = useState("");
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    add.mutate({ task_id: taskId, body }, { onSuccess: () => setBody("") });
-  };
   return (
     <Section id="comments" title={t("task.comments")}>
       <QueryView query={comments} isEmpty={(list) => list.length === 0} empty={t("task.commentsEmpty")}>
@@ -97,19 +126,19 @@ export function CommentsSection({ taskId }: { taskId: number }) {
           </ol>
         )}
       </QueryView>
-      <form className="entry-form" onSubmit={submit}>
-        <label className="field field-grow">
-          <span>{t("task.comment")}</span>
-          <textarea name="comment-body" rows={2} required value={body} onChange={(e) => setBody(e.target.value)} />
-        </label>
-        <button type="submit" className="btn" disabled={add.isPending || !body.trim()}>
-          {t("common.add")}
-        </button>
-        {add.error ? <ErrorBox error={add.error} /> : null}
-      </form>
+      <AddEntryForm
+        onAdd={() => add.mutate({ task_id: taskId, body }, { onSuccess: () => setBody("") })}
+        complete={Boolean(body.trim())}
+        sending={add}
+      >
+        <BodyField label={t("task.comment")} name="comment-body" rows={2} value={body} onChange={setBody} />
+      </AddEntryForm>
     </Section>
   );
 }
+
+/** Whole minutes as typed, within what one time log may hold. */
+const isLoggableMinutes = (text: string) => /^\d+$/.test(text) && ZLoggedMinutes.safeParse(Number(text)).success;
 
 export function TimeLogsSection({ taskId }: { taskId: number }) {
   const { t, lang } = useI18n();
@@ -118,10 +147,9 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.timeLogs.add.mutationOptions({ onSuccess: invalidate }));
   const [minutes, setMinutes] = useState("");
-  const [source, setSource] = useState<"human" | "ai">("human");
+  const [source, setSource] = useState<TTimeLogSource>("human");
   const [note, setNote] = useState("");
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const onAdd = () =>
     add.mutate(
       { task_id: taskId, minutes: Number(minutes), source, note: note.trim() || null },
       {
@@ -131,8 +159,6 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
         },
       },
     );
-  };
-  const valid = /^\d+$/.test(minutes) && Number(minutes) >= 1 && Number(minutes) <= 10_080;
   return (
     <Section id="time-logs" title={t("task.timeLogs")}>
       <QueryView query={logs} isEmpty={(list) => list.length === 0} empty={t("task.timeLogsEmpty")}>
@@ -171,14 +197,14 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
           </>
         )}
       </QueryView>
-      <form className="entry-form" onSubmit={submit}>
+      <AddEntryForm onAdd={onAdd} complete={isLoggableMinutes(minutes)} sending={add}>
         <label className="inline-field">
           <span>{t("task.minutes")}</span>
           <input name="minutes" inputMode="numeric" className="input-narrow" required value={minutes} onChange={(e) => setMinutes(e.target.value)} />
         </label>
         <label className="inline-field">
           <span>{t("task.source")}</span>
-          <select value={source} onChange={(e) => setSource(e.target.value as "human" | "ai")}>
+          <select value={source} onChange={(e) => setSource(e.target.value as TTimeLogSource)}>
             <option value="human">human</option>
             <option value="ai">ai</option>
           </select>
@@ -187,17 +213,13 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
           <span>{t("task.note")}</span>
           <input name="time-note" value={note} onChange={(e) => setNote(e.target.value)} />
         </label>
-        <button type="submit" className="btn" disabled={add.isPending || !valid}>
-          {t("common.add")}
-        </button>
-        {add.error ? <ErrorBox error={add.error} /> : null}
-      </form>
+      </AddEntryForm>
     </Section>
   );
 }
 
 /** Every blocker context entry, newest first, with the current block on top. */
-export function BlockerHistory({ task }: { task: Task }) {
+export function BlockerHistory({ task }: { task: TTask }) {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
   const entries = useQuery(trpc.context.list.queryOptions({ task_id: task.id }, { refetchInterval: ENTRIES_REFRESH_MS }));

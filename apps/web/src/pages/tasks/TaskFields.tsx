@@ -1,13 +1,13 @@
+import { TASK_PRIORITY_RANGE, TASK_TITLE_MAX_LENGTH, type TExecution, type TTask } from "@ops/contract";
 import type { ReactNode } from "react";
-import type { Task } from "../../api-types.ts";
 import { useAgents } from "../../hooks.ts";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 
 /** The task fields as the form holds them (strings while typing). */
 export interface TaskFieldValues {
   title: string;
   description: string;
-  execution: Task["execution"];
+  execution: TExecution;
   agentId: string;
   model: string;
   priority: string;
@@ -26,7 +26,7 @@ export const EMPTY_TASK_FIELDS: TaskFieldValues = {
   sensitive: false,
 };
 
-export const taskFieldsOf = (task: Task): TaskFieldValues => ({
+export const taskFieldsOf = (task: TTask): TaskFieldValues => ({
   title: task.title,
   description: task.description,
   execution: task.execution,
@@ -71,7 +71,7 @@ export function TaskFields({
     <>
       <label className="field">
         <span>{t("create.titleField")}</span>
-        <input name="title" required maxLength={500} value={value.title} onChange={(e) => set({ title: e.target.value })} aria-invalid={invalidField === "title"} />
+        <input name="title" required maxLength={TASK_TITLE_MAX_LENGTH} value={value.title} onChange={(e) => set({ title: e.target.value })} aria-invalid={invalidField === "title"} />
       </label>
       <label className="field">
         <span>{t("create.description")}</span>
@@ -80,7 +80,7 @@ export function TaskFields({
       <div className="form-row">
         <label className="field">
           <span>{t("create.execution")}</span>
-          <select name="execution" value={value.execution} onChange={(e) => set({ execution: e.target.value as Task["execution"] })}>
+          <select name="execution" value={value.execution} onChange={(e) => set({ execution: e.target.value as TExecution })}>
             <option value="interactive">interactive</option>
             <option value="manual">manual</option>
           </select>
@@ -104,7 +104,7 @@ export function TaskFields({
         </label>
         <label className="field">
           <span>{t("create.priority")}</span>
-          <input name="priority" type="number" min={-1000} max={1000} value={value.priority} onChange={(e) => set({ priority: e.target.value })} />
+          <input name="priority" type="number" min={TASK_PRIORITY_RANGE.min} max={TASK_PRIORITY_RANGE.max} value={value.priority} onChange={(e) => set({ priority: e.target.value })} />
         </label>
         {extra}
       </div>

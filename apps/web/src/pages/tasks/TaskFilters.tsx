@@ -1,8 +1,8 @@
 import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
 import { useEffect, useState } from "react";
 import { useAgents } from "../../hooks.ts";
-import { useT } from "../../i18n.tsx";
-import type { TaskFilterValues } from "./TasksPage.tsx";
+import { useT } from "../../i18n/index.tsx";
+import type { TaskFilterValues } from "./task-filters.ts";
 
 export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onChange(next: TaskFilterValues): void }) {
   const t = useT();

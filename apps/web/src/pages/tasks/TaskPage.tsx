@@ -1,17 +1,20 @@
+import { isStatusIn, type TTask, type TTaskStatus } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
-import type { Task } from "../../api-types.ts";
 import { BlockedBadge, SensitiveBadge, StatusBadge } from "../../components/Badges.tsx";
 import { ExplainPanel } from "../../components/ExplainPanel.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, Loading } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { TaskActions } from "./TaskActions.tsx";
 import { BlockerHistory, CommentsSection, ContextSection, TimeLogsSection } from "./TaskEntries.tsx";
 import { TaskEditForm } from "./TaskEditForm.tsx";
+
+/** Where the dispatch explanation is shown: a task not yet dispatched, or queued and waiting for a launcher. */
+const EXPLAINED_STATUSES: readonly TTaskStatus[] = ["backlog", "next", "queued", "waiting"];
 
 export function TaskPage({ id }: { id: number }) {
   const { t } = useI18n();
@@ -58,7 +61,7 @@ export function TaskPage({ id }: { id: number }) {
         </div>
         <div className="stack">
           <TaskActions task={data} />
-          {data.execution === "interactive" && ["backlog", "next", "queued", "waiting"].includes(data.status) ? (
+          {data.execution === "interactive" && isStatusIn(EXPLAINED_STATUSES, data.status) ? (
             <Section id="explain" title={t("task.explain")}>
               <ExplainPanel taskId={data.id} />
             </Section>
@@ -74,7 +77,7 @@ export function TaskPage({ id }: { id: number }) {
   );
 }
 
-function TaskDetails({ task }: { task: Task }) {
+function TaskDetails({ task }: { task: TTask }) {
   const { t, lang } = useI18n();
   const rows: Array<[string, string]> = [
     [t("task.execution"), task.execution],
@@ -106,7 +109,7 @@ function TaskDetails({ task }: { task: Task }) {
   );
 }
 
-function DispatchOutput({ task }: { task: Task }) {
+function DispatchOutput({ task }: { task: TTask }) {
   const { t } = useI18n();
   return (
     <Section id="dispatch-output" title={t("task.dispatchOutput")}>

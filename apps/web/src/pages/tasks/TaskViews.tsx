@@ -1,13 +1,12 @@
-import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
-import type { Task } from "../../api-types.ts";
+import { TASK_STATUSES, type TTask, type TTaskStatus } from "@ops/contract";
 import { BlockedBadge, SensitiveBadge, StatusBadge } from "../../components/Badges.tsx";
 import { formatDateTime } from "../../format.ts";
-import { useI18n } from "../../i18n.tsx";
+import { useI18n } from "../../i18n/index.tsx";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 
 /** Columns by status; with a status filter, only that column. */
-export function TaskBoard({ tasks, only }: { tasks: Task[]; only: TTaskStatus | undefined }) {
+export function TaskBoard({ tasks, only }: { tasks: TTask[]; only: TTaskStatus | undefined }) {
   const statuses = only ? [only] : TASK_STATUSES;
   return (
     <div className="board">
@@ -35,7 +34,7 @@ export function TaskBoard({ tasks, only }: { tasks: Task[]; only: TTaskStatus | 
   );
 }
 
-function TaskMeta({ task }: { task: Task }) {
+function TaskMeta({ task }: { task: TTask }) {
   const { t } = useI18n();
   return (
     <div className="task-meta">
@@ -47,7 +46,7 @@ function TaskMeta({ task }: { task: Task }) {
   );
 }
 
-export function TaskTable({ tasks }: { tasks: Task[] }) {
+export function TaskTable({ tasks }: { tasks: TTask[] }) {
   const { t, lang } = useI18n();
   return (
     <div className="table-wrap card">

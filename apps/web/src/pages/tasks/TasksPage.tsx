@@ -1,51 +1,16 @@
-import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
+import type { TTask } from "@ops/contract";
 import { useQuery } from "@tanstack/react-query";
-import type { Task } from "../../api-types.ts";
 import { ErrorBox, Empty, Loading } from "../../components/States.tsx";
-import { useT } from "../../i18n.tsx";
+import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
-import { Link, setSearch, useLocation } from "../../router.tsx";
+import { Link, useLocation } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
 import { TaskBoard, TaskTable } from "./TaskViews.tsx";
 import { TaskFilters } from "./TaskFilters.tsx";
+import { readFilters, type TaskFilterValues, writeFilters } from "./task-filters.ts";
 
 const PAGE = 100;
-
-export interface TaskFilterValues {
-  status: TTaskStatus | undefined;
-  agent: number | undefined;
-  blocked: boolean | undefined;
-  q: string;
-  view: "board" | "list";
-  page: number;
-}
-
-/** Filters live in the URL so a filtered view can be bookmarked or shared. */
-export function readFilters(search: URLSearchParams): TaskFilterValues {
-  const status = search.get("status");
-  const agent = Number(search.get("agent"));
-  const blocked = search.get("blocked");
-  return {
-    status: (TASK_STATUSES as readonly string[]).includes(status ?? "") ? (status as TTaskStatus) : undefined,
-    agent: Number.isInteger(agent) && agent > 0 ? agent : undefined,
-    blocked: blocked === "true" ? true : blocked === "false" ? false : undefined,
-    q: search.get("q") ?? "",
-    view: search.get("view") === "list" ? "list" : "board",
-    page: Math.max(0, Number(search.get("page")) || 0),
-  };
-}
-
-export function writeFilters(f: TaskFilterValues) {
-  setSearch({
-    status: f.status,
-    agent: f.agent ? String(f.agent) : undefined,
-    blocked: f.blocked === undefined ? undefined : String(f.blocked),
-    q: f.q || undefined,
-    view: f.view === "list" ? "list" : undefined,
-    page: f.page ? String(f.page) : undefined,
-  });
-}
 
 export function TasksPage() {
   const t = useT();
@@ -89,7 +54,7 @@ export function TasksPage() {
   );
 }
 
-function TaskResults({ tasks, total, filters }: { tasks: Task[]; total: number; filters: TaskFilterValues }) {
+function TaskResults({ tasks, total, filters }: { tasks: TTask[]; total: number; filters: TaskFilterValues }) {
   const t = useT();
   const from = filters.page * PAGE;
   return (

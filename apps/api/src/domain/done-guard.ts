@@ -1,6 +1,6 @@
 import { type DbOrTx, taskComments, taskContext } from "@ops/db";
 import { and, eq, inArray, notInArray } from "drizzle-orm";
-import { OpsError } from "../domain/errors.ts";
+import { OpsError } from "../errors.ts";
 
 /**
  * Runbook 3.2: an AI task (one with an agent) reaches done only with visible

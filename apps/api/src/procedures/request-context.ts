@@ -1,27 +1,18 @@
-import type { OpsDatabase } from "@ops/db";
-import type { Logger } from "pino";
-import type { ServiceTokenVerifier } from "../auth/authenticate.ts";
 import type { Principal } from "../auth/principal.ts";
-import type { DispatchWakeup } from "../dispatch/wakeup.ts";
-import type { Env } from "../env.ts";
-
-/** Long-lived things the procedures share, built once per API process. */
-export interface AppDeps {
-  env: Env;
-  database: OpsDatabase;
-  log: Logger;
-  serviceTokens: ServiceTokenVerifier;
-  wakeup: DispatchWakeup;
-}
+import type { AppDeps } from "../deps.ts";
 
 export interface SessionCookieControl {
   set(value: string, expiresAt: Date): void;
   clear(): void;
 }
 
+/**
+ * What a procedure gets for one call. The transport builds it (trpc/create-context.ts,
+ * for tRPC and REST alike); tests build it to call procedures in-process.
+ */
 export interface Ctx {
   deps: AppDeps;
-  db: OpsDatabase["db"];
+  db: AppDeps["database"]["db"];
   /** Resolved lazily by the access middleware, so bad credentials become tRPC errors. */
   resolvePrincipal: () => Promise<Principal>;
   principal: Principal;

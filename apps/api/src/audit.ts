@@ -1,4 +1,8 @@
 import { auditLog, type DbOrTx } from "@ops/db";
+import { desc, eq } from "drizzle-orm";
+
+// The audit log every layer writes (auth, domain, dispatch, watchdog): kept
+// below all of them so none has to import another to record what it did.
 
 export interface AuditEntry {
   actor: string;
@@ -18,4 +22,14 @@ export async function audit(db: DbOrTx, entry: AuditEntry): Promise<void> {
     details: entry.details ?? {},
     ip: entry.ip ?? null,
   });
+}
+
+/** The newest entries first, optionally of one action. */
+export async function listAuditEntries(db: DbOrTx, filter: { action?: string | undefined; limit: number }) {
+  return db
+    .select()
+    .from(auditLog)
+    .where(filter.action ? eq(auditLog.action, filter.action) : undefined)
+    .orderBy(desc(auditLog.id))
+    .limit(filter.limit);
 }

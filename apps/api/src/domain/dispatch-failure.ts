@@ -1,7 +1,7 @@
-import { type DbOrTx, taskContext, tasks, timeLogs } from "@ops/db";
-import { eq, sql } from "drizzle-orm";
-import { raiseTaskAlert, type AlertKind } from "../domain/alerts.ts";
-import { revokeTaskTokens, type TaskWithAgent } from "../domain/tasks.ts";
+import { type DbOrTx, queryRows, taskContext, tasks, timeLogs } from "@ops/db";
+import { type SQL, sql } from "drizzle-orm";
+import { type AlertKind, raiseTaskAlert } from "./alerts.ts";
+import { revokeTaskTokens, type TaskWithAgent, taskFromRaw } from "./task-rows.ts";
 
 export interface FailureReport {
   reason: string;
@@ -18,28 +18,26 @@ export interface FailureReport {
  * failure reports and the watchdog: the task goes to waiting, blocked with the
  * concrete reason, its claim cleared, a blocker entry with the evidence, its
  * alert (re)opened, AI time logged. A task that keeps failing also raises a
- * recurring-failure alert and a triage task for a human. The caller holds the
- * task's row lock.
+ * recurring-failure alert and a triage task for a human.
+ *
+ * `where` selects the task in its UPDATE: the claim fence of a launcher report,
+ * or the id of a task the watchdog holds locked. Nothing is written and
+ * undefined returned when it matches nothing; otherwise the task as it now is.
  */
-export async function blockAfterFailure(tx: DbOrTx, task: TaskWithAgent, report: FailureReport): Promise<void> {
-  const failures = task.failureCount + 1;
-  await tx
-    .update(tasks)
-    .set({
-      status: "waiting",
-      blocked: true,
-      blockedReason: report.reason,
-      claimedBy: null,
-      claimedAt: null,
-      cancelRequestedAt: null,
-      finishedAt: new Date(),
-      failureCount: failures,
-      ...(report.dispatchOutput
-        ? { dispatchOutput: sql`coalesce(${tasks.dispatchOutput}, '{}'::jsonb) || ${JSON.stringify(report.dispatchOutput)}::jsonb` }
-        : {}),
-      updatedAt: new Date(),
-    })
-    .where(eq(tasks.id, task.id));
+export async function blockAfterFailure(tx: DbOrTx, where: SQL, report: FailureReport): Promise<TaskWithAgent | undefined> {
+  const output = report.dispatchOutput
+    ? sql`coalesce(dispatch_output, '{}'::jsonb) || ${JSON.stringify(report.dispatchOutput)}::jsonb`
+    : sql`dispatch_output`;
+  const [row] = await queryRows<Record<string, unknown>>(
+    tx,
+    sql`update tasks set status = 'waiting', blocked = true, blocked_reason = ${report.reason}, claimed_by = null,
+               claimed_at = null, cancel_requested_at = null, finished_at = now(), failure_count = failure_count + 1,
+               dispatch_output = ${output}, updated_at = now()
+        where ${where}
+        returning tasks.*, (select slug from agents a where a.id = tasks.agent_id) as agent_slug`,
+  );
+  if (!row) return undefined;
+  const task = taskFromRaw(row);
   await tx.insert(taskContext).values({
     taskId: task.id,
     kind: "blocker",
@@ -56,6 +54,7 @@ export async function blockAfterFailure(tx: DbOrTx, task: TaskWithAgent, report:
     kind: report.alertKind,
     message: `Task #${task.id} "${task.title}": ${report.reason}`,
   });
+  const failures = task.failureCount;
   if (failures >= report.failureAlertThreshold) {
     const recurring = await raiseTaskAlert(tx, {
       workspaceId: task.workspaceId,
@@ -75,6 +74,7 @@ export async function blockAfterFailure(tx: DbOrTx, task: TaskWithAgent, report:
       });
     }
   }
+  return task;
 }
 
 /** Whole minutes for a run, at least one: runbook 3 asks for AI time on every outcome. */

@@ -1,0 +1,19 @@
+import { authenticate } from "../auth/authenticate.ts";
+import { login, logout } from "../auth/login.ts";
+import { describePrincipal } from "../auth/principal.ts";
+import type { ApiImplementation } from "./implementation.ts";
+
+export const authProcedures: ApiImplementation["auth"] = {
+  login: async ({ ctx, input }) => {
+    const session = await login(ctx.db, input.username, input.password, ctx.ip);
+    ctx.cookies.set(session.cookie, session.expiresAt);
+    const principal = await authenticate(ctx.db, ctx.deps.serviceTokens, {}, session.cookie);
+    return { me: describePrincipal(principal) };
+  },
+  logout: async ({ ctx }) => {
+    if (ctx.principal.kind === "user") await logout(ctx.db, ctx.principal.sessionIdHash);
+    ctx.cookies.clear();
+    return { ok: true };
+  },
+  me: async ({ ctx }) => describePrincipal(ctx.principal),
+};

@@ -1,0 +1,206 @@
+import { z } from "zod";
+import { isoDate, nullableDate, ZOk, ZPath } from "../fields.ts";
+import { mutation, query } from "../procedure.ts";
+import { ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus, ZWorkerId } from "../schemas.ts";
+import { ZStaleReason } from "../stale.ts";
+import { ZAgent } from "./agents.ts";
+import { ZContextEntry } from "./context.ts";
+import { ZTask } from "./tasks.ts";
+
+export const ZWorker = z.object({
+  worker_id: z.string(),
+  hostname: z.string(),
+  pid: z.number(),
+  version: z.string(),
+  agent_slugs: z.array(z.string()),
+  models: z.array(z.string()),
+  running_task_ids: z.array(z.number()),
+  free_slots: z.number(),
+  cli_versions: z.record(z.string(), z.string()),
+  last_seen_at: isoDate,
+  seconds_since_seen: z.number(),
+  fresh: z.boolean(),
+});
+export type TWorker = z.infer<typeof ZWorker>;
+
+/** A task a launcher holds, as health shows it. */
+export const ZDispatchingRow = z.object({
+  task_id: z.number(),
+  title: z.string(),
+  status: ZTaskStatus,
+  agent_slug: z.string().nullable(),
+  claimed_by: z.string().nullable(),
+  claimed_at: nullableDate,
+  age_seconds: z.number(),
+  stale: z.boolean(),
+  /** Why the watchdog would take it back (null when it is not stale). */
+  stale_reason: ZStaleReason.nullable(),
+});
+export type TDispatchingRow = z.infer<typeof ZDispatchingRow>;
+
+export const ZHealth = z.object({
+  ok: z.boolean(),
+  dispatch_enabled: z.boolean(),
+  problems: z.array(ZProblem),
+  worker_summary: z.object({ total: z.number(), fresh: z.number(), stale: z.number() }),
+  workers: z.array(ZWorker),
+  queue: z.object({
+    queued: z.number(),
+    dispatching: z.number(),
+    doing: z.number(),
+    stale_dispatching: z.number(),
+    blocked: z.number(),
+  }),
+  dispatching: z.array(ZDispatchingRow),
+  open_alerts: z.number(),
+  thresholds: z.object({
+    dispatch_stale_minutes: z.number(),
+    dispatch_worker_stale_seconds: z.number(),
+    dispatch_max_concurrent: z.number(),
+  }),
+  active_agents: z.array(z.string()),
+  server_time: isoDate,
+});
+export type THealth = z.infer<typeof ZHealth>;
+
+export const ZClaimedTask = z.object({
+  task: ZTask,
+  agent: ZAgent,
+  context: z.array(ZContextEntry),
+  attempt: z.number(),
+  /** Credential scoped to this task and attempt, for the agent to report with. */
+  task_token: z.string(),
+});
+export type TClaimedTask = z.infer<typeof ZClaimedTask>;
+
+export const ZNextResult = z.discriminatedUnion("claimed", [
+  z.object({ claimed: z.literal(true), ...ZClaimedTask.shape }),
+  z.object({
+    claimed: z.literal(false),
+    reason: z.enum(["dispatch_disabled", "empty", "capacity"]),
+    reconciled: z.number(),
+  }),
+]);
+export type TNextResult = z.infer<typeof ZNextResult>;
+
+export const ZHeartbeatAnswer = z.object({
+  ok: z.literal(true),
+  worker_stale_seconds: z.number(),
+  /** Tasks this worker runs but no longer holds (cancelled or re-claimed): stop them. */
+  stop_task_ids: z.array(z.number()),
+});
+export type THeartbeatAnswer = z.infer<typeof ZHeartbeatAnswer>;
+
+/** The launcher's fence: the task, and the worker and claim attempt a report speaks for. */
+export const ZClaimFence = z.object({ id: ZId, worker_id: ZWorkerId, attempt: z.number().int().min(1) });
+export type TClaimFence = z.infer<typeof ZClaimFence>;
+
+/** The manual watchdog's age threshold in minutes (0: everything dispatching). */
+export const ZReconcileMinutes = z.number().int().min(0).max(10_080);
+
+export const dispatchContract = {
+  next: mutation({
+    method: "POST",
+    path: "/dispatch/next",
+    access: "worker",
+    summary: "Reconcile stale work, then claim the best queued task for this worker (optional long-poll).",
+    input: z.object({
+      worker_id: ZWorkerId,
+      agent_slugs: z.array(ZSlug).min(1).max(100),
+      models: z.array(ZModelName).max(100).optional(),
+      wait_ms: z.number().int().min(0).max(30_000).optional(),
+    }),
+    output: ZNextResult,
+  }),
+  heartbeat: mutation({
+    method: "POST",
+    path: "/dispatch/heartbeat",
+    access: "worker",
+    summary: "Record a worker's liveness and usable runtimes; answers which of its tasks to stop.",
+    input: z.object({
+      worker_id: ZWorkerId,
+      hostname: z.string().min(1).max(255),
+      pid: z.number().int().min(0).max(2 ** 31),
+      version: z.string().max(100),
+      agent_slugs: z.array(ZSlug).max(100),
+      models: z.array(ZModelName).max(100).default([]),
+      running_task_ids: z.array(z.number().int().positive()).max(10_000).default([]),
+      free_slots: z.number().int().min(0).max(10_000),
+      cli_versions: z.record(z.string().max(100), z.string().max(200)).default({}),
+    }),
+    output: ZHeartbeatAnswer,
+  }),
+  health: query({
+    path: "/dispatch/health",
+    access: "user",
+    summary: "Dispatch health: workers, queue, stale work and every problem in words.",
+    input: z.object({}),
+    output: ZHealth,
+  }),
+  reconcileStale: mutation({
+    method: "POST",
+    path: "/dispatch/reconcile-stale",
+    access: "admin",
+    summary: "Manual watchdog: reconcile tasks dispatching longer than `minutes`.",
+    input: z.object({
+      minutes: ZReconcileMinutes.optional(),
+      /** Limit the pass to these tasks (smoke tests reconcile only their own). */
+      task_ids: z.array(ZId).min(1).max(1000).optional(),
+    }),
+    output: z.object({
+      stale_minutes: z.number(),
+      reconciled: z.number(),
+      task_ids: z.array(z.number()),
+    }),
+  }),
+  removeWorker: mutation({
+    method: "DELETE",
+    path: "/dispatch/workers/{worker_id}",
+    access: "operator",
+    summary: "Forget a worker's heartbeat row (a decommissioned host, a smoke test's fake worker).",
+    input: z.object({ worker_id: ZWorkerId }),
+    output: ZOk,
+  }),
+  started: mutation({
+    method: "POST",
+    path: "/dispatch/tasks/{id}/started",
+    access: "worker",
+    summary: "Launcher report: the agent process is running (task → doing).",
+    input: ZClaimFence.extend({
+      pid: z.number().int().min(1).max(2 ** 31),
+      command: z.array(z.string().max(10_000)).min(1).max(200),
+      log_path: ZPath,
+      err_log_path: ZPath,
+    }),
+    output: ZTask,
+  }),
+  failed: mutation({
+    method: "POST",
+    path: "/dispatch/tasks/{id}/failed",
+    access: "worker",
+    summary: "Launcher report: the launch failed (task → waiting, blocked, alert).",
+    input: ZClaimFence.extend({
+      reason: z.string().min(1).max(2000),
+      evidence: z.string().max(20_000).optional(),
+      exit_code: z.number().int().nullable().optional(),
+      signal: z.string().max(20).nullable().optional(),
+      duration_ms: z.number().int().min(0).optional(),
+      ai_minutes: z.number().int().min(0).max(10_080).optional(),
+    }),
+    output: ZTask,
+  }),
+  finished: mutation({
+    method: "POST",
+    path: "/dispatch/tasks/{id}/finished",
+    access: "worker",
+    summary: "Launcher report: the agent exited 0 (task → review, checkpoint, AI time).",
+    input: ZClaimFence.extend({
+      exit_code: z.number().int(),
+      duration_ms: z.number().int().min(0),
+      log_path: ZPath.optional(),
+      err_log_path: ZPath.optional(),
+      ai_minutes: z.number().int().min(0).max(10_080).optional(),
+    }),
+    output: ZTask,
+  }),
+};
