@@ -24,7 +24,7 @@ export function suite(kind: SuiteKind, test: SuiteOptions): ViteUserConfig {
       hookTimeout: 180_000,
       pool: "forks",
       // Two files at a time when one package runs alone on a 2-core machine;
-      // pnpm test runs four packages at once, one file each (scripts/test.sh).
+      // pnpm test runs two packages at once, one file each (scripts/test.sh).
       maxWorkers: 2,
       fileParallelism: true,
       environment: "node",

@@ -56,10 +56,11 @@ for (const { file } of expectedReports()) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   skipped += report.numPendingTests + (report.numTodoTests ?? 0);
-  // A file that fails to load or throws outside a test counts no failed test.
+  // A file that fails to load, or whose setup hook fails, counts no failed test.
   for (const result of report.testResults) {
     if (result.status === "failed" && result.assertionResults.every((test) => test.status !== "failed")) {
-      problems.push(`${relative(root, result.name)} failed to run: ${String(result.message).split("\n")[0]}`);
+      const reason = String(result.message ?? "").split("\n").find((line) => line.trim()) ?? "a hook failed, see the suite's output above";
+      problems.push(`${relative(root, result.name)} failed outside its tests: ${reason}`);
     }
   }
   if (!report.success && report.numFailedTests === 0 && report.numFailedTestSuites === 0) problems.push(`${name}: the run reported errors outside the tests`);
