@@ -23,9 +23,11 @@ export function suite(kind: SuiteKind, test: SuiteOptions): ViteUserConfig {
       testTimeout: 60_000,
       hookTimeout: 180_000,
       pool: "forks",
-      // Two files at a time when one package runs alone on a 2-core machine;
-      // pnpm test runs two packages at once, one file each (scripts/test.sh).
-      maxWorkers: 2,
+      // One file at a time per package, two packages at once (concurrency in
+      // turbo.json): two files at a time on a 2-core machine, as one vitest
+      // over everything used to run. Four at once timed out the fault suites
+      // and API starts when other work loaded the machine.
+      maxWorkers: 1,
       fileParallelism: true,
       environment: "node",
       reporters: ["default", "json"],

@@ -12,9 +12,8 @@ bash scripts/test-setup.sh || exit 1
 node scripts/test-summary.mjs --clean || exit 1
 
 status=0
-# Two test files at a time on a 2-core machine, as one vitest over everything
-# used to run: two packages at once (concurrency in turbo.json), one file each.
-# Four at once timed out starting APIs when other work loaded the machine.
-VITEST_MAX_WORKERS=1 turbo run test test:secrets --continue || status=$?
+# Two test files at a time: two packages at once (turbo.json), one file each
+# (vitest.shared.ts).
+turbo run test test:secrets --continue || status=$?
 node scripts/test-summary.mjs || status=1
 exit "$status"
