@@ -28,6 +28,12 @@ const ZEnv = z.object({
   OPS_WEB_DIST: z.string().optional(),
   /** Watchdog pass interval; dispatch/next also reconciles whenever its claim sees stale work. */
   OPS_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /**
+   * How often a parked dispatch/next re-checks the queue without a NOTIFY (a
+   * missed notification, a cap freed, dispatch switched on). Tests set it high
+   * to prove the NOTIFY wake-up alone answers a parked launcher.
+   */
+  OPS_DISPATCH_REPOLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
 });
 

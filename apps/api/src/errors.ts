@@ -13,5 +13,5 @@ export class OpsError extends Error {
 }
 
 export const notFound = (what: string) => new OpsError("NOT_FOUND", `${what} not found`);
-export const forbidden = (message = "your role may not do this") => new OpsError("FORBIDDEN", message);
+export const forbidden = (message = "your role may not do this", field?: string) => new OpsError("FORBIDDEN", message, field);
 export const invalid = (field: string, message: string) => new OpsError("VALIDATION", message, field);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createUser, DB_KINDS, sqlRows, startTestApi, type TestApi } from "./harness.ts";
+import { SERVICE_TOKEN_HEADER } from "@ops/contract";
+import { createUser, DB_KINDS, SERVICE_TOKEN, sqlRows, startTestApi, type TestApi } from "./harness.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: REST bodies are checked field by field
 type Body = any;
@@ -10,7 +11,8 @@ describe.each(DB_KINDS)("dispatch engine on %s", (kind) => {
   const worker = (name: string) => `${kind}-${name}`;
 
   beforeAll(async () => {
-    api = await startTestApi(kind);
+    // No re-poll within a test: only the NOTIFY wake-up can answer a parked dispatch/next early.
+    api = await startTestApi(kind, { OPS_DISPATCH_REPOLL_MS: "3600000" });
   });
   afterAll(async () => api?.close());
 
@@ -185,14 +187,21 @@ describe.each(DB_KINDS)("dispatch engine on %s", (kind) => {
     });
 
     it("long-polls and wakes when a matching task is queued", async () => {
-      const parked = next(worker("poll"), ["codex"], { wait_ms: 20_000 });
+      // Parked for 30 s with no re-poll: only the NOTIFY of the queued task can
+      // answer before the wait ends. Without it the call is still parked when
+      // the test gives up on it (15 s) and aborts, and the test fails.
+      const parked = fetch(`${api.apiBase}/dispatch/next`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN },
+        body: JSON.stringify({ worker_id: worker("poll"), agent_slugs: ["codex"], wait_ms: 30_000 }),
+        signal: AbortSignal.timeout(15_000),
+      });
       await new Promise((r) => setTimeout(r, 300));
       const t = await queued();
-      const started = Date.now();
-      const res = await parked;
-      expect(res.body).toMatchObject({ claimed: true, task: { id: t.id } });
-      // Woken by the notification rather than by the end of the 20 s wait.
-      expect(Date.now() - started).toBeLessThan(20_000);
+      const res = await parked.catch((error: Error) => {
+        throw new Error(`the parked dispatch/next was not woken by the queued task's NOTIFY (${error.name})`);
+      });
+      expect(await res.json()).toMatchObject({ claimed: true, task: { id: t.id } });
     });
   });
 

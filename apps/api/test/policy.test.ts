@@ -7,7 +7,19 @@ import { createUser, SERVICE_TOKEN, startTestApi, type TestApi } from "./harness
 // biome-ignore lint/suspicious/noExplicitAny: REST bodies are read field by field
 type Body = any;
 
-const CALLERS = ["anonymous", "member", "workspace admin", "instance admin", "service token", "wrong token", "other workspace", "task agent"] as const;
+const CALLERS = [
+  "anonymous",
+  "member",
+  "workspace admin",
+  "instance admin",
+  "service token",
+  "wrong token",
+  "other workspace",
+  "task agent",
+  "worker token",
+] as const;
+/** The worker id and pool the policy's worker token is issued for. */
+const POLICY_WORKER = "policy-worker";
 type Caller = (typeof CALLERS)[number];
 
 /** The policy table of docs/security-policy.md: procedure → caller → allowed. */
@@ -47,6 +59,7 @@ describe("access policy against the live API", () => {
       "service token": { "x-ops-service-token": SERVICE_TOKEN },
       "wrong token": { "x-ops-service-token": "definitely-not-the-service-token" },
       "other workspace": await createUser(api, "policy-other", "admin", 2),
+      "worker token": { "x-ops-worker-token": (await svc("POST", "/workers/tokens", { worker_id: POLICY_WORKER, workspace_ids: [1] })).body.token },
     };
   });
   afterAll(async () => api?.close());
@@ -55,20 +68,24 @@ describe("access policy against the live API", () => {
   async function task(fields: Record<string, unknown> = {}): Promise<Body> {
     return (await svc("POST", "/tasks", { title: `policy ${++n}`, execution: "interactive", agent_slug: "codex", ...fields })).body;
   }
-  /** A task claimed by a worker, with the agent token of that claim. */
-  async function claimedTask(): Promise<{ id: number; token: string; attempt: number; worker: string }> {
+  /** A task claimed by a worker (by default one of its own), with the agent token of that claim. */
+  async function claimedTask(worker = `policy-w-${n + 1}`): Promise<{ id: number; token: string; attempt: number; worker: string }> {
     const t = await task({ priority: 1000 });
     await svc("POST", `/tasks/${t.id}/dispatch`);
-    const worker = `policy-w-${n}`;
     const claim = (await svc("POST", "/dispatch/next", { worker_id: worker, agent_slugs: ["codex"] })).body;
     expect(claim.task?.id, JSON.stringify(claim)).toBe(t.id);
     return { id: t.id, token: claim.task_token, attempt: claim.attempt, worker };
   }
 
-  /** Fresh, valid input for each procedure, so an allowed call succeeds on its merits. */
-  async function fixture(name: string): Promise<{ input: Record<string, unknown>; agentToken?: string }> {
+  /**
+   * Fresh, valid input for each procedure, so an allowed call succeeds on its
+   * merits. A worker token acts as its own worker id, so its claims are made
+   * under that id.
+   */
+  async function fixture(name: string, caller: Caller): Promise<{ input: Record<string, unknown>; agentToken?: string }> {
+    const workerId = caller === "worker token" ? POLICY_WORKER : undefined;
     const claimed = async (extra: (c: Awaited<ReturnType<typeof claimedTask>>) => Record<string, unknown>) => {
-      const c = await claimedTask();
+      const c = await claimedTask(workerId);
       return { input: extra(c), agentToken: c.token };
     };
     switch (name) {
@@ -108,9 +125,19 @@ describe("access policy against the live API", () => {
       case "settings.put":
         return { input: { key: "dispatch_stale_minutes", value: "20" } };
       case "dispatch.next":
-        return { input: { worker_id: "policy-next", agent_slugs: ["nobody-has-this"] } };
+        return { input: { worker_id: workerId ?? "policy-next", agent_slugs: ["nobody-has-this"] } };
       case "dispatch.heartbeat":
-        return { input: { worker_id: "policy-hb", hostname: "h", pid: 1, version: "v", agent_slugs: [], free_slots: 0 } };
+        return { input: { worker_id: workerId ?? "policy-hb", hostname: "h", pid: 1, version: "v", agent_slugs: [], free_slots: 0 } };
+      case "dispatch.setWorkspaceDispatch":
+        return { input: { workspace_id: 1, enabled: true } };
+      case "workers.listTokens":
+        return { input: {} };
+      case "workers.issueToken":
+        return { input: { worker_id: `policy-issued-${++n}`, workspace_ids: [1] } };
+      case "workers.revokeToken": {
+        const issued = await svc("POST", "/workers/tokens", { worker_id: `policy-revoked-${++n}`, workspace_ids: [1] });
+        return { input: { id: issued.body.credential.id } };
+      }
       case "dispatch.reconcileStale":
         return { input: { minutes: 20 } };
       case "dispatch.removeWorker": {
@@ -137,7 +164,7 @@ describe("access policy against the live API", () => {
 
   async function callAs(name: string, caller: Caller): Promise<number> {
     const def = listProcedures(contract).find((p) => p.name === name)!.def;
-    const { input, agentToken } = await fixture(name);
+    const { input, agentToken } = await fixture(name, caller);
     const params = new Set([...def.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!));
     const path = def.path.replace(/\{(\w+)\}/g, (_m, key: string) => encodeURIComponent(String(input[key])));
     const rest = Object.fromEntries(Object.entries(input).filter(([k]) => !params.has(k)));

@@ -48,7 +48,7 @@ describe("security (TRUST_PROXY off)", () => {
 
   it("ignores a spoofed X-Forwarded-For when TRUST_PROXY is off", async () => {
     await loginAttempt(api, "spoof-off", "x", { "x-forwarded-for": "203.0.113.9" });
-    const rows = await sqlRows<{ ip: string }>(api, "select ip from audit_log where target_id = 'spoof-off'");
+    const rows = await sqlRows<{ ip: string }>(api, "select ip from audit_log where action = 'auth.login_failed' order by id desc limit 1");
     expect(rows[0]!.ip).toBe("127.0.0.1");
   });
 
@@ -79,9 +79,9 @@ describe("security (TRUST_PROXY off)", () => {
     expect((await asAgent("POST", `/tasks/${mine.id}/context`, { kind: "deliverable", body: "done: PR 1" })).body.source).toBe("ai");
     expect((await asAgent("POST", `/tasks/${mine.id}/comments`, { body: "see deliverable" })).status).toBe(200);
     expect((await asAgent("POST", `/tasks/${mine.id}/time-logs`, { minutes: 3 })).status).toBe(200);
-    // Nothing beyond its own task, and no powers of the service token.
-    expect((await asAgent("GET", `/tasks/${other.id}`)).status).toBe(403);
-    expect((await asAgent("POST", `/tasks/${other.id}/context`, { kind: "note", body: "x" })).status).toBe(403);
+    // Nothing beyond its own task (another answers as missing), and no powers of the service token.
+    expect((await asAgent("GET", `/tasks/${other.id}`)).body.error).toEqual({ code: "NOT_FOUND", message: `task ${other.id} not found` });
+    expect((await asAgent("POST", `/tasks/${other.id}/context`, { kind: "note", body: "x" })).status).toBe(404);
     expect((await asAgent("GET", "/tasks")).status).toBe(403);
     expect((await asAgent("PUT", "/settings/dispatch_enabled", { value: "false" })).status).toBe(403);
     expect((await asAgent("POST", "/dispatch/next", { worker_id: "x", agent_slugs: ["codex"] })).status).toBe(403);
@@ -124,7 +124,7 @@ describe("security (TRUST_PROXY on)", () => {
 
   it("honours X-Forwarded-For from the proxy for audit and rate limits", async () => {
     await loginAttempt(api, "spoof-on", "x", { "x-forwarded-for": "203.0.113.9" });
-    const rows = await sqlRows<{ ip: string }>(api, "select ip from audit_log where target_id = 'spoof-on'");
+    const rows = await sqlRows<{ ip: string }>(api, "select ip from audit_log where action = 'auth.login_failed' order by id desc limit 1");
     expect(rows[0]!.ip).toBe("203.0.113.9");
   });
 

@@ -32,7 +32,8 @@ if (!exitFile || !program) {
 // signal itself; the wrapper stays to record how the agent ended.
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => {});
 
-const child = spawn(program, args, { stdio: ["ignore", "inherit", "inherit"] });
+// stdin is what the launcher gave the wrapper: /dev/null, or the prompt file.
+const child = spawn(program, args, { stdio: "inherit" });
 child.on("error", (error) => {
   // The runbook's third signature: `command not found` in .err.log.
   const message = error.code === "ENOENT" ? `${program}: command not found` : `${program}: ${error.message}`;

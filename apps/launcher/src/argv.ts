@@ -9,6 +9,10 @@
  * A group of words written between `[` and `]` (e.g. `[--model {model}]`) is
  * kept only when every placeholder in it has a non-empty value, so a task
  * without a model does not pass `--model ""`.
+ *
+ * `< {prompt_file}` gives the agent the prompt on its stdin instead of in its
+ * argv, where any local user could read it with `ps`. It is the only
+ * redirection: the launcher opens the file itself, no shell is involved.
  */
 
 export const PLACEHOLDERS = ["prompt", "prompt_file", "task_id", "attempt", "model", "workdir"] as const;
@@ -21,6 +25,8 @@ export interface Word {
   pieces: Piece[];
   /** Index of the optional `[...]` group the word belongs to, if any. */
   group?: number;
+  /** The word after `<`: the file the agent reads as stdin, not an argument. */
+  stdin?: true;
 }
 
 export class TemplateError extends Error {}
@@ -54,17 +60,26 @@ export function parseTemplate(template: string): Word[] {
   let buffer = "";
   let group: number | undefined;
   let groups = 0;
-  let wordStartsGroup = false;
   const flush = (quoted: boolean) => {
     if (buffer) pieces.push(...piecesOf(buffer, quoted));
     buffer = "";
   };
+  // Indexes (into words) of unquoted, standalone `<` words.
+  const redirects: number[] = [];
+  let quotedWord = false;
   const endWord = () => {
     flush(false);
     if (!inWord) return;
-    words.push({ pieces: mergeText(pieces), ...(group !== undefined ? { group } : {}) });
+    const merged = mergeText(pieces);
+    const only = merged[0];
+    if (!quotedWord && merged.length === 1 && only && "text" in only && only.text === "<") {
+      if (group !== undefined) throw new TemplateError("`< {prompt_file}` cannot be inside an optional group");
+      redirects.push(words.length);
+    }
+    words.push({ pieces: merged, ...(group !== undefined ? { group } : {}) });
     pieces = [];
     inWord = false;
+    quotedWord = false;
   };
   for (let i = 0; i < template.length; i++) {
     const ch = template[i] as string;
@@ -75,18 +90,16 @@ export function parseTemplate(template: string): Word[] {
     if (!inWord && ch === "[" && group === undefined) {
       // `[` opening a word starts an optional group (a quoted "[" does not).
       group = groups++;
-      wordStartsGroup = true;
       continue;
     }
     if (ch === "]" && group !== undefined && (i + 1 === template.length || /\s/.test(template[i + 1] as string))) {
       // `]` closing a word ends the group.
       endWord();
       group = undefined;
-      wordStartsGroup = false;
       continue;
     }
-    wordStartsGroup = false;
     inWord = true;
+    if (ch === "'" || ch === '"' || ch === "\\") quotedWord = true;
     if (ch === "'") {
       flush(false);
       const end = template.indexOf("'", i + 1);
@@ -111,17 +124,30 @@ export function parseTemplate(template: string): Word[] {
       buffer += ch;
     }
   }
-  if (wordStartsGroup || group !== undefined) {
-    endWord();
+  if (group !== undefined) {
     throw new TemplateError("unterminated optional group: `[` without a matching `]`");
   }
   endWord();
+  markStdinRedirect(words, redirects);
   if (words.length === 0) throw new TemplateError("empty command");
   if (words[0]!.pieces.some((p) => "placeholder" in p)) {
     throw new TemplateError("the program (first word) cannot be a placeholder");
   }
   if (words[0]!.group !== undefined) throw new TemplateError("the program (first word) cannot be optional");
   return words;
+}
+
+/** Turns `<` `{prompt_file}` into one stdin word; anything else after `<` is refused. */
+function markStdinRedirect(words: Word[], redirects: number[]): void {
+  if (redirects.length > 1) throw new TemplateError("only one `< {prompt_file}` is allowed");
+  const at = redirects[0];
+  if (at === undefined) return;
+  const target = words[at + 1];
+  const only = target?.pieces.length === 1 ? target.pieces[0] : undefined;
+  if (!target || !only || !("placeholder" in only) || only.placeholder !== "prompt_file") {
+    throw new TemplateError("`<` must be followed by {prompt_file}: the agent's stdin can only be its prompt file");
+  }
+  words.splice(at, 2, { pieces: target.pieces, stdin: true });
 }
 
 function mergeText(pieces: Piece[]): Piece[] {
@@ -131,11 +157,11 @@ function mergeText(pieces: Piece[]): Piece[] {
     if (prev && "text" in prev && "text" in piece) prev.text += piece.text;
     else out.push({ ...piece });
   }
-  // A word made only of quotes ('' or "") is an empty argument, not nothing.
-  return out.length > 0 ? out : [{ text: "" }];
+  // A word made only of quotes ('' or "") has no pieces: it expands to an empty argument.
+  return out;
 }
 
-/** Fills the placeholders: one word in, one argv element out (or none, for a dropped optional group). */
+/** Fills the placeholders: one word in, one argv element out (or none, for a dropped optional group or the stdin word). */
 export function expandTemplate(words: Word[], values: TemplateValues): string[] {
   const droppedGroups = new Set<number>();
   for (const word of words) {
@@ -143,15 +169,13 @@ export function expandTemplate(words: Word[], values: TemplateValues): string[] 
     if (word.pieces.some((p) => "placeholder" in p && values[p.placeholder] === "")) droppedGroups.add(word.group);
   }
   return words
-    .filter((w) => w.group === undefined || !droppedGroups.has(w.group))
+    .filter((w) => !w.stdin && (w.group === undefined || !droppedGroups.has(w.group)))
     .map((w) => w.pieces.map((p) => ("text" in p ? p.text : values[p.placeholder])).join(""));
 }
 
-/** The placeholders a template uses. */
-export function placeholdersOf(words: Word[]): Set<Placeholder> {
-  const used = new Set<Placeholder>();
-  for (const w of words) for (const p of w.pieces) if ("placeholder" in p) used.add(p.placeholder);
-  return used;
+/** Whether the template gives the agent its prompt file as stdin (`< {prompt_file}`). */
+export function readsPromptFromStdin(words: Word[]): boolean {
+  return words.some((w) => w.stdin === true);
 }
 
 /** The program a template runs, as written (a bare name looked up on PATH, or a path). */

@@ -63,7 +63,7 @@ export class Launcher {
     const log = this.log;
     const persist = () => this.save();
     this.runtimes = new UsableRuntimes({ config, api, log });
-    this.stopper = new RunStopper({ runs: this.runs, api, log, graceMs: config.stopGraceMs, persist });
+    this.stopper = new RunStopper({ runs: this.runs, log, graceMs: config.stopGraceMs, persist });
     this.outbox = new ReportOutbox({
       send: sendThrough(api, config.workerId),
       log,
@@ -186,7 +186,7 @@ export class Launcher {
         "heartbeat interval is too close to dispatch_worker_stale_seconds; lower OPS_HEARTBEAT_INTERVAL_MS",
       );
     }
-    for (const taskId of result.stop_task_ids) void this.stopper.stop(taskId);
+    for (const stop of result.stop_tasks) void this.stopper.stop(stop.id, stop.reason);
   }
 
   /** Notices ended runs (by the wrapper's exit record, or a dead group), queues their outcome, sends what is due. */

@@ -39,11 +39,19 @@ export async function checkRuntimes(config: LauncherConfig): Promise<DoctorLine[
   return lines;
 }
 
-/** The API answers and accepts the service token; a summary of dispatch health. */
+const describePool = (ids: readonly number[] | null) => (ids === null ? "the whole instance" : `workspace(s) ${ids.join(", ")}`);
+
+/**
+ * The API answers and accepts the launcher's credential (dispatch.credential,
+ * which a worker token may call); a worker token must be bound to this host's
+ * OPS_WORKER_ID. Then a summary of dispatch: health for the service token,
+ * the pool's agents for a worker token (health is not a worker's to read).
+ */
 export async function checkApi(config: LauncherConfig, api: ApiClient): Promise<DoctorLine[]> {
+  const timeout = { signal: AbortSignal.timeout(10_000) };
+  let who: Awaited<ReturnType<ApiClient["dispatch"]["credential"]["query"]>>;
   try {
-    const me = await api.auth.me.query({}, { signal: AbortSignal.timeout(10_000) });
-    if (me.kind !== "service") return [{ subject: "api", status: "FAIL", detail: `${config.apiBase} answered, but not as the service (${me.kind})` }];
+    who = await api.dispatch.credential.query({}, timeout);
   } catch (error) {
     const code = opsCodeOf(error);
     if (code === "UNAUTHORIZED" || code === "FORBIDDEN") {
@@ -51,9 +59,35 @@ export async function checkApi(config: LauncherConfig, api: ApiClient): Promise<
     }
     return [{ subject: "api", status: "FAIL", detail: `${config.apiBase} unreachable: ${describeError(error)}` }];
   }
-  const lines: DoctorLine[] = [{ subject: "api", status: "OK", detail: `${config.apiBase} answers; service token accepted` }];
+  if (who.credential === "worker_token") {
+    if (who.worker_id !== config.workerId) {
+      return [{ subject: "api", status: "FAIL", detail: `the worker token is bound to worker ${who.worker_id}, but OPS_WORKER_ID is ${config.workerId}` }];
+    }
+    const lines: DoctorLine[] = [
+      { subject: "api", status: "OK", detail: `${config.apiBase} answers; worker token for ${who.worker_id} accepted (serves ${describePool(who.workspace_ids)})` },
+    ];
+    try {
+      const agents = await api.dispatch.agents.query({}, timeout);
+      lines.push({
+        subject: "dispatch",
+        status: who.dispatch_enabled ? "OK" : "WARN",
+        detail: `dispatch_enabled=${who.dispatch_enabled}, active agents of its pool: ${[...new Set(agents.map((a) => a.slug))].join(",") || "none"}`,
+      });
+    } catch (error) {
+      lines.push({ subject: "dispatch", status: "WARN", detail: `agents unavailable: ${describeError(error)}` });
+    }
+    return lines;
+  }
+  const lines: DoctorLine[] = [
+    { subject: "api", status: "OK", detail: `${config.apiBase} answers; service token accepted` },
+    {
+      subject: "credential",
+      status: "WARN",
+      detail: "this launcher uses the service token, an instance-wide admin credential; issue it a worker token (POST /api/workers/tokens, or Ajustes → Workers)",
+    },
+  ];
   try {
-    const health = await api.dispatch.health.query({}, { signal: AbortSignal.timeout(10_000) });
+    const health = await api.dispatch.health.query({}, timeout);
     lines.push({
       subject: "dispatch",
       status: health.ok ? "OK" : "WARN",

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { TNextResult } from "@ops/contract";
-import { expandTemplate, TemplateError } from "./argv.ts";
+import { expandTemplate, readsPromptFromStdin, TemplateError } from "./argv.ts";
 import { envKeyOf, type LauncherConfig } from "./env.ts";
 import { buildPrompt } from "./prompt.ts";
 import { missingRuntimeReason, type ResolvedCommand, resolveCommand } from "./runtimes.ts";
@@ -48,6 +48,8 @@ export interface LaunchPlan {
   workdir: string;
   prompt: string;
   files: LogFiles;
+  /** The file the agent reads as stdin: its prompt, for a `< {prompt_file}` template; none (/dev/null) otherwise. */
+  stdinPath?: string;
 }
 
 /** Why a claimed task cannot be launched: the task's blocked reason, and evidence for its blocker entry. */
@@ -117,6 +119,7 @@ export function planLaunch(claim: Claim, config: LauncherConfig, host: LaunchHos
       workdir,
       prompt,
       files,
+      ...(readsPromptFromStdin(command.words) ? { stdinPath: files.promptPath } : {}),
     },
   };
 }

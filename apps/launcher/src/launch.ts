@@ -55,6 +55,8 @@ export interface SpawnRequest {
   cwd: string;
   env: Record<string, string>;
   files: LogFiles;
+  /** A file the agent reads as its stdin (the prompt, kept out of argv); /dev/null otherwise. */
+  stdinPath?: string | undefined;
 }
 
 /** Why a folder cannot be an agent's working directory, or undefined when it can. */
@@ -85,7 +87,7 @@ export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promis
   }
   let spawned: { pid: number; procStart?: string | undefined };
   try {
-    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files }, fds);
+    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files, stdinPath: plan.stdinPath }, fds);
   } catch (error) {
     return { ok: false, reason: `failed to start agent ${plan.command.program}: ${(error as Error).message}` };
   }
@@ -106,27 +108,33 @@ export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promis
 
 /**
  * Starts the agent detached: its own process group (the wrapper leads it),
- * stdin closed so a CLI that reads stdin does not hang, stdout and stderr
- * straight into the log files. The launcher can die and restart meanwhile.
+ * stdin from /dev/null (so a CLI that reads stdin does not hang) or from the
+ * prompt file, stdout and stderr straight into the log files. The launcher can
+ * die and restart meanwhile.
  */
 export function spawnDetached(req: SpawnRequest, fds: { outFd: number; errFd: number }): Promise<{ pid: number; procStart?: string | undefined }> {
   return new Promise((resolveSpawn, reject) => {
     let child: ChildProcess;
+    let inFd: number | undefined;
+    const closeFds = () => {
+      closeSync(fds.outFd);
+      closeSync(fds.errFd);
+      if (inFd !== undefined) closeSync(inFd);
+    };
     try {
+      if (req.stdinPath !== undefined) inFd = openSync(req.stdinPath, "r");
       child = spawn(process.execPath, [WRAPPER, req.files.exitPath, ...req.argv], {
         cwd: req.cwd,
         env: req.env,
         detached: true,
-        stdio: ["ignore", fds.outFd, fds.errFd],
+        stdio: [inFd ?? "ignore", fds.outFd, fds.errFd],
       });
     } catch (error) {
-      closeSync(fds.outFd);
-      closeSync(fds.errFd);
+      closeFds();
       reject(error);
       return;
     }
-    closeSync(fds.outFd);
-    closeSync(fds.errFd);
+    closeFds();
     child.once("error", reject);
     child.once("spawn", () => {
       child.unref();

@@ -39,13 +39,14 @@ describe("run outcome", () => {
     });
   });
 
-  it("a non-zero exit inside OPS_EARLY_EXIT_MS is the runbook's early exit, exactly, with the .err.log tail", () => {
+  it("a non-zero exit inside OPS_EARLY_EXIT_MS is the runbook's early exit, exactly, with the .err.log tail as agent output", () => {
     expect(classifyOutcome(record, exitAfter(300, 3), context)).toEqual({
       kind: "failed",
       payload: {
         duration_ms: 300,
         reason: "launcher process exited early (code=3, signal=null)",
-        evidence: ".err.log tail (/logs/41-x.err.log):\ncodex: command not found\n",
+        evidence: ".err.log: /logs/41-x.err.log",
+        agent_output: "codex: command not found\n",
         exit_code: 3,
         signal: null,
       },
@@ -81,13 +82,15 @@ describe("run outcome", () => {
         exit_code: null,
         signal: null,
         duration_ms: 60_000,
-        evidence: "Logs: /logs/41-x.log\ncodex: command not found\n",
+        evidence: "Logs: /logs/41-x.log",
+        agent_output: "codex: command not found\n",
       },
     });
   });
 
   it("an empty .err.log is said to be empty", () => {
     const result = classifyOutcome(record, exitAfter(100, 2), { ...context, readTail: () => "" });
-    expect(result.kind === "failed" && result.payload.evidence).toBe(".err.log tail (/logs/41-x.err.log):\n(empty)");
+    expect(result.kind === "failed" && result.payload).toMatchObject({ evidence: ".err.log: /logs/41-x.err.log (empty)" });
+    expect(result.kind === "failed" && "agent_output" in result.payload).toBe(false);
   });
 });

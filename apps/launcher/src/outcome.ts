@@ -15,11 +15,19 @@ export interface OutcomeContext {
 }
 
 /**
+ * What the agent printed, for `agent_output`: its words, which the API keeps
+ * as agent output apart from the launcher's reason and evidence, so the next
+ * attempt's prompt never presents them as the launcher's.
+ */
+const agentOutput = (tail: string) => (tail ? { agent_output: tail } : {});
+
+/**
  * How a run ended, as the report to send: exit 0 is `finished`; a stop the
  * launcher made (operator cancel, lost claim) names its reason and signal; a
  * group gone without an exit record says so; a non-zero exit within
  * OPS_EARLY_EXIT_MS is the runbook's `launcher process exited early (...)`,
- * a later one `agent process failed (...) after Ns`, both with the .err.log tail.
+ * a later one `agent process failed (...) after Ns`, each with the .err.log
+ * tail as agent output.
  */
 export function classifyOutcome(record: LaunchRecord, exit: ExitRecord | undefined, context: OutcomeContext): Report {
   const duration_ms = Math.max(0, (exit?.ended_at ?? context.now) - record.startedAt);
@@ -32,7 +40,8 @@ export function classifyOutcome(record: LaunchRecord, exit: ExitRecord | undefin
         reason: `${record.stopReason}: agent stopped (signal=${signal ?? "null"})`,
         exit_code: exit?.code ?? null,
         signal,
-        evidence: `Logs: ${record.logPath}\n${context.readTail(record.errLogPath, 2000)}`,
+        evidence: `Logs: ${record.logPath}`,
+        ...agentOutput(context.readTail(record.errLogPath, 2000)),
       },
     };
   }
@@ -44,7 +53,8 @@ export function classifyOutcome(record: LaunchRecord, exit: ExitRecord | undefin
         reason: "agent process ended without an exit record (killed with its wrapper, or the log folder became unwritable)",
         exit_code: null,
         signal: null,
-        evidence: `Logs: ${record.logPath}\n${context.readTail(record.errLogPath)}`,
+        evidence: `Logs: ${record.logPath}`,
+        ...agentOutput(context.readTail(record.errLogPath)),
       },
     };
   }
@@ -58,6 +68,13 @@ export function classifyOutcome(record: LaunchRecord, exit: ExitRecord | undefin
   const tail = context.readTail(record.errLogPath);
   return {
     kind: "failed",
-    payload: { duration_ms, reason, evidence: `.err.log tail (${record.errLogPath}):\n${tail || "(empty)"}`, exit_code: exit.code, signal: exit.signal },
+    payload: {
+      duration_ms,
+      reason,
+      evidence: `.err.log: ${record.errLogPath}${tail ? "" : " (empty)"}`,
+      exit_code: exit.code,
+      signal: exit.signal,
+      ...agentOutput(tail),
+    },
   };
 }

@@ -9,16 +9,20 @@ import { envKeyOf, type LauncherConfig } from "./env.ts";
 export const missingRuntimeReason = (cli: string) => `runtime no disponible en host: ${cli}`;
 
 /**
- * Each CLI's real non-interactive mode (checked against `--help` of codex
- * 0.169, opencode 1.18, claude 2.1; hermes from its CLI reference). They run
- * unattended, so each is told to act without asking; the agent needs network
- * to report to OPS with curl.
+ * Each CLI's real non-interactive mode (run for real, against a scripted model
+ * server, by apps/launcher/test/real-clis.test.ts with the versions
+ * scripts/install-agent-clis.sh pins). They run unattended, so each is told to
+ * act without asking; the agent needs network to report to OPS with curl.
+ * The prompt goes in on stdin (`< {prompt_file}`), not in argv, where any
+ * local user could read the task's text with `ps`: `claude -p` and `opencode
+ * run` read stdin when given no message, `codex exec -` reads it by name.
+ * Hermes (no npm package to check against) keeps the prompt in argv.
  */
 export const BUILTIN_COMMANDS: Record<string, string> = {
   codex:
-    "codex exec --skip-git-repo-check --sandbox workspace-write -c sandbox_workspace_write.network_access=true -C {workdir} [--model {model}] {prompt}",
-  opencode: "opencode run --dir {workdir} [--model {model}] {prompt}",
-  claudecode: "claude -p --output-format text --permission-mode acceptEdits [--model {model}] --allowedTools Bash Read Edit Write Glob Grep -- {prompt}",
+    "codex exec --skip-git-repo-check --sandbox workspace-write -c sandbox_workspace_write.network_access=true -C {workdir} [--model {model}] - < {prompt_file}",
+  opencode: "opencode run --dir {workdir} [--model {model}] < {prompt_file}",
+  claudecode: "claude -p --output-format text --permission-mode acceptEdits [--model {model}] --allowedTools Bash Read Edit Write Glob Grep < {prompt_file}",
   hermes: "hermes chat -Q --yolo [--model {model}] -q {prompt}",
 };
 

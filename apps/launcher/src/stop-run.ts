@@ -1,4 +1,3 @@
-import type { ApiClient } from "./api.ts";
 import type { LaunchRecord } from "./launch.ts";
 import { stopGroup } from "./processes.ts";
 import type { Logger } from "./worker-log.ts";
@@ -6,7 +5,6 @@ import type { Logger } from "./worker-log.ts";
 export interface RunStopperDeps {
   /** The runs this worker holds, by task id. */
   runs: ReadonlyMap<number, LaunchRecord>;
-  api: ApiClient;
   log: Logger;
   /** SIGTERM → SIGKILL grace (OPS_STOP_GRACE_MS). */
   graceMs: number;
@@ -16,7 +14,7 @@ export interface RunStopperDeps {
 
 /**
  * Stops runs the worker must give up: an operator's cancel, or a claim that
- * went elsewhere (the heartbeat's stop_task_ids, a started report refused).
+ * went elsewhere (the heartbeat's stop_tasks, a started report refused).
  * The reason and the last signal are kept on the run's record, for its
  * failure report.
  */
@@ -30,15 +28,15 @@ export class RunStopper {
     return this.stopping.has(taskId);
   }
 
-  /** TERM the group, KILL after the grace period. */
-  async stop(taskId: number, knownReason?: string): Promise<void> {
+  /** TERM the group, KILL after the grace period; `reason` (the heartbeat's, or the refused start's) goes into its failure report. */
+  async stop(taskId: number, reason: string): Promise<void> {
     const record = this.deps.runs.get(taskId);
     // A stop cut short by a launcher restart (reason saved, no signal result)
     // runs again, so an agent ignoring SIGTERM still gets its SIGKILL.
     if (!record || record.stoppedWith || this.stopping.has(taskId)) return;
     this.stopping.add(taskId);
     try {
-      record.stopReason ??= knownReason ?? (await this.whyStop(taskId));
+      record.stopReason ??= reason;
       this.deps.persist();
       this.deps.log.info({ task_id: taskId, pid: record.pid, reason: record.stopReason }, "stopping agent");
       const signal = await stopGroup(record.pid, this.deps.graceMs);
@@ -46,18 +44,6 @@ export class RunStopper {
       this.deps.persist();
     } finally {
       this.stopping.delete(taskId);
-    }
-  }
-
-  /** The operator's cancel, or the claim went elsewhere (watchdog, re-claim): the report says which. */
-  private async whyStop(taskId: number): Promise<string> {
-    try {
-      const task = await this.deps.api.tasks.get.query({ id: taskId }, { signal: AbortSignal.timeout(10_000) });
-      return task.cancel_requested_at
-        ? "cancelled by operator"
-        : `task no longer held by this worker (now ${task.status}, held by ${task.claimed_by ?? "nobody"})`;
-    } catch {
-      return "task no longer held by this worker";
     }
   }
 }

@@ -53,8 +53,9 @@ export class UsableRuntimes {
   /** A slug with no command on this host can still run through its launch_command in OPS (runbook 1). */
   private async readOpsLaunchCommands(): Promise<void> {
     try {
-      const agents = await this.deps.api.agents.list.query({}, { signal: AbortSignal.timeout(10_000) });
-      this.opsLaunchCommands = Object.fromEntries(agents.filter((a) => a.active && a.launch_command).map((a) => [a.slug, a.launch_command!]));
+      // The active agents of this worker's pool, whatever their workspace (a worker procedure).
+      const agents = await this.deps.api.dispatch.agents.query({}, { signal: AbortSignal.timeout(10_000) });
+      this.opsLaunchCommands = Object.fromEntries(agents.filter((a) => a.launch_command).map((a) => [a.slug, a.launch_command!]));
     } catch (error) {
       this.deps.log.warn({ error: describeError(error) }, "could not read agents' launch commands");
     }

@@ -55,7 +55,7 @@ describe("launcher configuration", () => {
     expect(resolveCommand("codex", null, c)?.origin).toBe("AGENT_CMD_CODEX");
     expect(resolveCommand("opencode", null, c)?.template).toBe(BUILTIN_COMMANDS.opencode);
     expect(resolveCommand("unknown", null, c)).toBeUndefined();
-    for (const slug of ["opencode", "claudecode", "codex", "hermes"]) expect(BUILTIN_COMMANDS[slug]).toContain("{prompt}");
+    for (const slug of ["opencode", "claudecode", "codex", "hermes"]) expect(BUILTIN_COMMANDS[slug]).toMatch(/\{prompt\}|< \{prompt_file\}/);
   });
 
   it("derives the tRPC URL from the REST base: same origin, the trailing /api replaced by /trpc", () => {

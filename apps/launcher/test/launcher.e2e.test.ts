@@ -106,15 +106,17 @@ describe("launcher end to end", () => {
     expect(seen.cwd).toBe(dirs.root);
   });
 
-  it("an agent that exits at once blocks the task with the exact early-exit signature and the .err.log tail", async () => {
+  it("an agent that exits at once blocks the task with the exact early-exit signature and the .err.log tail as agent output", async () => {
     const id = await dispatchTask(rest, { title: "will fail", agent_slug: "fakefail" });
     const task = await waitForTask(rest, id, (t) => t.status === "waiting", "waiting");
     expect(task.blocked).toBe(true);
     expect(task.blocked_reason).toBe("launcher process exited early (code=3, signal=null)");
-    const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; body: string }>;
+    const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; source: string; body: string }>;
     const blocker = context.find((c) => c.kind === "blocker");
-    expect(blocker?.body).toContain("launcher process exited early (code=3, signal=null)");
-    expect(blocker?.body).toContain("fake-agent: boom, missing configuration");
+    expect(blocker).toMatchObject({ source: "launcher", body: expect.stringContaining("launcher process exited early (code=3, signal=null)") });
+    // What the agent printed is kept as its own words, never inside the launcher's blocker.
+    expect(blocker?.body).not.toContain("fake-agent: boom");
+    expect(context.find((c) => c.kind === "agent-output")).toMatchObject({ source: "ai", body: expect.stringContaining("fake-agent: boom, missing configuration") });
     const times = (await rest("GET", `/tasks/${id}/time-logs`)).body as Array<{ source: string }>;
     expect(times.some((t) => t.source === "ai")).toBe(true);
   });

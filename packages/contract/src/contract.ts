@@ -8,6 +8,7 @@ import { dispatchContract } from "./routers/dispatch.ts";
 import { settingsContract } from "./routers/settings.ts";
 import { tasksContract } from "./routers/tasks.ts";
 import { timeLogsContract } from "./routers/time-logs.ts";
+import { workersContract } from "./routers/workers.ts";
 import { workspacesContract } from "./routers/workspaces.ts";
 
 /**
@@ -24,6 +25,7 @@ export const contract = {
   timeLogs: timeLogsContract,
   settings: settingsContract,
   dispatch: dispatchContract,
+  workers: workersContract,
   alerts: alertsContract,
   audit: auditContract,
 };

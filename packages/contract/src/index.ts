@@ -15,6 +15,7 @@ export * from "./routers/dispatch.ts";
 export * from "./routers/settings.ts";
 export * from "./routers/tasks.ts";
 export * from "./routers/time-logs.ts";
+export * from "./routers/workers.ts";
 export * from "./routers/workspaces.ts";
 export * from "./schemas.ts";
 export * from "./settings.ts";
@@ -24,4 +25,8 @@ export * from "./stale.ts";
 export type AppRouter = RouterFromContract<typeof contract>;
 export const SERVICE_TOKEN_HEADER = "x-ops-service-token";
 export const TASK_TOKEN_HEADER = "x-ops-task-token";
+/** A launcher's own credential (workers.issueToken), bound to its worker id and pool. */
+export const WORKER_TOKEN_HEADER = "x-ops-worker-token";
+/** Every worker token starts with it, so scanners and placeholder checks recognise one. */
+export const WORKER_TOKEN_PREFIX = "opsw_";
 export const SESSION_COOKIE = "ops_session";

@@ -13,7 +13,7 @@ import type { z } from "zod";
  * - user: a signed-in user (any role) or the service token
  * - admin: a workspace admin of the target workspace, an instance admin, or the service token
  * - operator: an instance admin or the service token (instance-wide changes)
- * - worker: the service token only (launchers, smoke scripts)
+ * - worker: a worker token, for its own worker id and pool, or the service token (launchers, smoke scripts)
  * - agent: the service token, or a dispatched agent's token for its own task
  */
 export type Access = "public" | "user" | "admin" | "operator" | "worker" | "agent";

@@ -8,6 +8,7 @@ export const REDACT_PATHS: string[] = [
   "req.headers.authorization",
   'req.headers["x-ops-service-token"]',
   'req.headers["x-ops-task-token"]',
+  'req.headers["x-ops-worker-token"]',
   'res.headers["set-cookie"]',
   "*.password",
   "*.token",

@@ -56,6 +56,14 @@ export const ZWorkerId = z.string().min(1).max(200).regex(WORKER_ID_PATTERN, {
   error: "may contain letters, digits and . _ : @ - only",
 });
 
-/** Something wrong, for scripts (`code`) and for people (`message`): health problems, dispatch reasons. */
-export const ZProblem = z.object({ code: z.string(), message: z.string() });
+/**
+ * Something wrong, for scripts (`code`), for people (`message`, in English) and
+ * for the app's catalogues (`params`, the values the message names): health
+ * problems, dispatch reasons.
+ */
+export const ZProblem = z.object({
+  code: z.string(),
+  message: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
 export type TProblem = z.infer<typeof ZProblem>;

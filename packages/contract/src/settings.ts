@@ -9,6 +9,8 @@ const intString = (min: number, max: number) =>
       error: `must be a whole number between ${min} and ${max}`,
     });
 
+const wholeNumber = (min: number, max: number) => ({ schema: intString(min, max), range: [min, max] as const });
+
 const agentCaps = z.string().refine(
   (v) => {
     try {
@@ -28,12 +30,18 @@ const agentCaps = z.string().refine(
 
 export interface SettingDef {
   schema: z.ZodType<string>;
+  /** A whole-number setting's inclusive bounds, as its schema enforces them (the API tests each bound). */
+  range?: readonly [min: number, max: number];
   description: string;
   /** The value in force when the key is missing or unreadable (seeded on first start). */
   default?: string;
   /** Secret values are stored hashed and never returned. */
   secret?: boolean;
-  /** Only instance admins and the service token may change it. */
+  /**
+   * Only instance admins and the service token may change it. Every setting
+   * today is instance-wide (a workspace admin pauses its own workspace with
+   * dispatch.setWorkspaceDispatch instead); the flag says so per key for the app.
+   */
   instanceOnly?: boolean;
 }
 
@@ -43,31 +51,37 @@ export const SETTINGS = {
     schema: boolString,
     default: "false",
     description: "Launchers receive work only while this is true.",
+    instanceOnly: true,
   },
   dispatch_stale_minutes: {
-    schema: intString(1, 10080),
+    ...wholeNumber(1, 10080),
     default: "20",
     description: "A task in dispatching longer than this is reconciled by the watchdog.",
+    instanceOnly: true,
   },
   dispatch_worker_stale_seconds: {
-    schema: intString(10, 86400),
+    ...wholeNumber(10, 86400),
     default: "90",
     description: "A worker whose last heartbeat is older than this is stale; its tasks are recovered.",
+    instanceOnly: true,
   },
   dispatch_max_concurrent: {
-    schema: intString(0, 100000),
+    ...wholeNumber(0, 100000),
     default: "0",
     description: "Global cap on tasks in dispatching + doing (0 = no cap).",
+    instanceOnly: true,
   },
   dispatch_agent_caps: {
     schema: agentCaps,
     default: "{}",
     description: 'Per-agent caps on tasks in dispatching + doing, as JSON: {"codex":2}.',
+    instanceOnly: true,
   },
   dispatch_failure_alert_threshold: {
-    schema: intString(1, 100),
+    ...wholeNumber(1, 100),
     default: "3",
     description: "Failures or stale recoveries of one task before its alert is raised and a triage task opened.",
+    instanceOnly: true,
   },
   service_api_token: {
     schema: z.string().min(24, { error: "must be at least 24 characters" }).max(512),

@@ -23,6 +23,9 @@ const tstz = () => timestamp({ withTimezone: true });
 export const workspaces = pgTable("workspaces", {
   id: serial().primaryKey(),
   name: text().notNull(),
+  // The workspace's own dispatch switch (its admins toggle it); dispatch_enabled
+  // in ops_settings is the instance's, above every workspace's.
+  dispatchEnabled: boolean().notNull().default(true),
   createdAt: createdAt(),
 });
 
@@ -124,11 +127,16 @@ export const tasks = pgTable(
     updatedAt: tstz().notNull().defaultNow(),
   },
   (t) => [
-    // The claim query reads only this partial index: it stays small however
-    // long the history of finished tasks grows.
-    index("tasks_queue_idx")
-      .on(t.priority.desc(), t.queuedAt, t.id)
+    // The claim walks one workspace's queue at a time, in its priority order,
+    // reading only this partial index: it stays small however long the
+    // history of finished tasks grows.
+    index("tasks_workspace_queue_idx")
+      .on(t.workspaceId, t.priority.desc(), t.queuedAt, t.id)
       .where(sql`status = 'queued' and archived_at is null`),
+    // The claim's fairness: when each workspace was last served.
+    index("tasks_workspace_claimed_idx")
+      .on(t.workspaceId, t.claimedAt)
+      .where(sql`claimed_at is not null`),
     index("tasks_in_flight_idx")
       .on(t.status, t.claimedAt)
       .where(sql`status in ('dispatching', 'doing')`),
@@ -206,7 +214,31 @@ export const workerHeartbeats = pgTable("worker_heartbeats", {
   cliVersions: jsonb().notNull().default({}),
   startedAt: tstz().notNull().defaultNow(),
   lastSeenAt: tstz().notNull().defaultNow(),
+  // How the worker's last heartbeat authenticated, and the pool it serves
+  // (null: the whole instance), for health's assignment and its warnings.
+  credentialKind: text({ enum: ["service", "worker_token"] }).notNull().default("service"),
+  poolWorkspaceIds: integer().array(),
 });
+
+// A launcher's credential: bound to one worker id and to the workspaces its
+// pool serves (null: the whole instance). Stored as a sha256 only.
+export const workerCredentials = pgTable(
+  "worker_credentials",
+  {
+    id: serial().primaryKey(),
+    workerId: text().notNull(),
+    label: text().notNull().default(""),
+    tokenHash: text().notNull().unique(),
+    workspaceIds: integer().array(),
+    createdBy: text().notNull(),
+    createdAt: createdAt(),
+    // Written at most about once a minute per token: authenticating costs no write.
+    lastUsedAt: tstz(),
+    revokedAt: tstz(),
+    revokedBy: text(),
+  },
+  (t) => [index().on(t.workerId)],
+);
 
 export const systemAlerts = pgTable(
   "system_alerts",
@@ -269,4 +301,5 @@ export type TimeLogRow = typeof timeLogs.$inferSelect;
 export type WorkerHeartbeatRow = typeof workerHeartbeats.$inferSelect;
 export type SystemAlertRow = typeof systemAlerts.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type WorkerCredentialRow = typeof workerCredentials.$inferSelect;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

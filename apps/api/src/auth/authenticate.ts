@@ -1,6 +1,7 @@
-import { SERVICE_TOKEN_HEADER, TASK_TOKEN_HEADER } from "@ops/contract";
+import { SERVICE_TOKEN_HEADER, TASK_TOKEN_HEADER, WORKER_TOKEN_HEADER } from "@ops/contract";
 import { type Db, memberships, readSetting, sessions, taskTokens, users } from "@ops/db";
 import { and, eq, gt, isNull } from "drizzle-orm";
+import { workerPrincipal } from "./worker-token.ts";
 import { OpsError } from "../errors.ts";
 import { hashToken, tokenMatchesHash } from "./crypto.ts";
 import type { Principal, Role } from "./principal.ts";
@@ -47,6 +48,12 @@ export async function authenticate(
   if (serviceToken !== undefined) {
     if (await verifier.verify(serviceToken)) return { kind: "service" };
     throw new OpsError("UNAUTHORIZED", "invalid service token");
+  }
+  const workerToken = header(headers, WORKER_TOKEN_HEADER);
+  if (workerToken !== undefined) {
+    const principal = await workerPrincipal(db, workerToken);
+    if (!principal) throw new OpsError("UNAUTHORIZED", "invalid or revoked worker token");
+    return principal;
   }
   const taskToken = header(headers, TASK_TOKEN_HEADER);
   if (taskToken !== undefined) {

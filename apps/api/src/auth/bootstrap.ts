@@ -2,6 +2,7 @@ import { type Db, type DbOrTx, readSetting, writeSetting } from "@ops/db";
 import type { Env } from "../env.ts";
 import { generateToken, hashToken, tokenMatchesHash } from "./crypto.ts";
 import { anyInstanceAdmin, upsertAdmin } from "./login.ts";
+import { ensureAuditNameKey } from "./signin-target.ts";
 
 /** Internal marker: the admin or token was generated at first start and should be rotated. */
 const GENERATED_DEFAULTS_KEY = "_generated_defaults";
@@ -20,6 +21,7 @@ export interface BootstrapResult {
  */
 export async function bootstrapCredentials(db: Db, env: Env): Promise<BootstrapResult> {
   const generated: BootstrapResult["generated"] = {};
+  await ensureAuditNameKey(db);
   const storedHash = await readSetting(db, "service_api_token");
   if (env.OPS_SERVICE_TOKEN) {
     if (!storedHash || !tokenMatchesHash(env.OPS_SERVICE_TOKEN, storedHash)) {

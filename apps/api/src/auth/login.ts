@@ -3,6 +3,7 @@ import { and, count, eq, gt, sql } from "drizzle-orm";
 import { audit } from "../audit.ts";
 import { OpsError } from "../errors.ts";
 import { generateToken, hashPassword, hashToken, verifyPassword } from "./crypto.ts";
+import { signInAuditTarget } from "./signin-target.ts";
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const WINDOW_MINUTES = 15;
@@ -23,6 +24,8 @@ export async function login(
   password: string,
   ip: string | null,
 ): Promise<{ cookie: string; expiresAt: Date; userId: number }> {
+  // A password typed as the username must not land in the audit log.
+  const target = await signInAuditTarget(db, username);
   const since = sql`now() - make_interval(mins => ${WINDOW_MINUTES})`;
   const [byClient] = await db
     .select({ n: count() })
@@ -36,7 +39,7 @@ export async function login(
         eq(auditLog.action, "auth.login_failed"),
         gt(auditLog.createdAt, since),
         eq(auditLog.targetType, "user"),
-        eq(auditLog.targetId, username),
+        eq(auditLog.targetId, target),
       ),
     );
   if ((byClient?.n ?? 0) >= LOGIN_LIMITS.perClient || (byUser?.n ?? 0) >= LOGIN_LIMITS.perUser) {
@@ -44,7 +47,7 @@ export async function login(
       actor: "anonymous",
       action: "auth.login_locked",
       targetType: "user",
-      targetId: username,
+      targetId: target,
       details: { client_failures: byClient?.n ?? 0, user_failures: byUser?.n ?? 0 },
       ip,
     });
@@ -55,7 +58,7 @@ export async function login(
   decoyHash ??= hashPassword(generateToken());
   const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash));
   if (!user || !ok) {
-    await audit(db, { actor: "anonymous", action: "auth.login_failed", targetType: "user", targetId: username, ip });
+    await audit(db, { actor: "anonymous", action: "auth.login_failed", targetType: "user", targetId: target, ip });
     throw new OpsError("UNAUTHORIZED", "invalid username or password");
   }
   const cookie = generateToken();

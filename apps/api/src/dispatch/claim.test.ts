@@ -30,7 +30,7 @@ async function staleClaim(): Promise<number> {
               claimed_at = now() - interval '25 minutes' where id = ${id}`);
   return id;
 }
-const request = (workerId: string) => ({ workerId, agentSlugs: ["codex"], models: [] });
+const request = (workerId: string) => ({ workerId, agentSlugs: ["codex"], models: [], pool: null });
 
 describe("the claim", () => {
   it("claims and flags stale work, reconciling nothing itself", async () => {

@@ -10,18 +10,21 @@ import {
   rowMapper,
   taskContext,
 } from "@ops/db";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { generateToken, hashToken } from "../auth/crypto.ts";
 import { toAgentDto, toContextDto, toTaskDto } from "../domain/serialize.ts";
 import { DISPATCH_KEYS, type DispatchSettings, parseDispatchSettings } from "../domain/settings.ts";
 import { taskFromRaw } from "../domain/task-rows.ts";
 import { staleCriteria, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
+import { poolSql } from "./fence.ts";
 import { modelFilterSql } from "./model-match.ts";
 
 export interface ClaimRequest {
   workerId: string;
   agentSlugs: readonly string[];
   models: readonly string[];
+  /** The workspaces whose tasks the worker may claim (its token's pool); null: every workspace. */
+  pool: readonly number[] | null;
 }
 
 export type Claimed = Extract<TNextResult, { claimed: true }>;
@@ -62,23 +65,42 @@ const GATE = sql`(select coalesce(settings->>'dispatch_enabled', 'false') = 'tru
     from cfg)`;
 
 /**
+ * The workspaces a claim may serve, fairest first: those of the worker's pool
+ * whose own dispatch switch is on, the one with the fewest tasks in flight
+ * first, then the one served longest ago. Priority orders tasks only within a
+ * workspace, so a priority of 1000 in one workspace cannot starve the others.
+ * A few rows (one per workspace), read from the in-flight and last-claim
+ * indexes.
+ */
+const fairWorkspaces = (pool: readonly number[] | null) => sql`(
+    select ws.id,
+           coalesce(f.n, 0) as in_flight,
+           (select max(l.claimed_at) from tasks l where l.workspace_id = ws.id and l.claimed_at is not null) as last_claim
+    from workspaces ws
+    left join (select workspace_id, count(*) as n from tasks where status in ${literalList(IN_FLIGHT_STATUSES)} group by workspace_id) f
+      on f.workspace_id = ws.id
+    where ws.dispatch_enabled and ${poolSql("ws.id", pool)}
+    order by in_flight, last_claim nulls first, ws.id
+  )`;
+
+/**
  * The best queued task this worker can run, moved to dispatching in a single
  * statement (a CTE with FOR UPDATE SKIP LOCKED, so two workers never get the
- * same task). Order: priority, then time queued. The same statement stores the
- * attempt's task token and returns the task, its agent and its context.
+ * same task). Workspaces are tried fairest first (fairWorkspaces); within one,
+ * priority, then time queued. The same statement stores the attempt's task
+ * token and returns the task, its agent and its context.
  *
  * With `gated`, it also reads the dispatch settings, checks the gate and
  * whether stale in-flight work exists: the common claim is one round trip.
  * (Measured with `pnpm bench`: a claim used to take seven sequential queries;
  * those round trips, not the database, bounded HTTP drain throughput.)
  */
-async function claimStatement(
-  db: DbOrTx,
+export function claimSql(
   request: ClaimRequest,
   slugs: readonly string[],
   gated: { freshWorkerOnly: boolean } | undefined,
-): Promise<{ claimed: Claimed | undefined; row: Record<string, unknown> | undefined }> {
-  const token = generateToken();
+  tokenHash: string,
+): SQL {
   // A parked long-poll of a worker whose heartbeat went stale must not claim
   // (its sender may be frozen); checked here rather than in a query of its own.
   const workerStale = gated?.freshWorkerOnly
@@ -86,24 +108,31 @@ async function claimStatement(
           and w.last_seen_at < now() - make_interval(secs => ${intSetting("dispatch_worker_stale_seconds")}))`
     : sql`false`;
   const stale = staleCriteria({ staleMinutes: intSetting("dispatch_stale_minutes"), workerStaleSeconds: intSetting("dispatch_worker_stale_seconds") });
-  const [row] = await queryPrepared<Record<string, unknown>>(
-    db,
-    sql`with ${gated ? sql`cfg as (
+  return sql`with ${gated ? sql`cfg as (
           select json_object_agg(key, value) as settings from ops_settings where key in ${literalList(DISPATCH_KEYS)}
         ), gate as ${GATE}, ` : sql``}candidate as (
-          select t.id from tasks t
-          join agents a on a.id = t.agent_id
-          where ${gated ? sql`(select enabled and not capped from gate) and not ${workerStale} and ` : sql``}t.status = 'queued' and t.archived_at is null and not t.blocked
-            and (not t.sensitive or t.approved_at is not null)
-            and a.active and a.slug in ${literalList(slugs)}
-            and ${modelFilterSql(sql`t.model`, request.models)}
-          -- nulls last: the order of tasks_queue_idx (priority is not null, so
-          -- the same order), without which the planner cannot walk the index
-          -- and sorts every queued task on every claim (pnpm bench: 6-8 ms
-          -- per claim with 20,000 queued, 0.2 ms with the index).
-          order by t.priority desc nulls last, t.queued_at, t.id
+          -- The workspaces' order is computed first (a sort of a few rows); the
+          -- nested loop then walks each workspace's queue index in that order
+          -- and stops at the first claimable task: one row locked, as before.
+          select c.id from ${fairWorkspaces(request.pool)} ws
+          cross join lateral (
+            select t.id from tasks t
+            join agents a on a.id = t.agent_id
+            where t.workspace_id = ws.id
+              and t.status = 'queued' and t.archived_at is null and not t.blocked
+              and (not t.sensitive or t.approved_at is not null)
+              and a.active and a.slug in ${literalList(slugs)}
+              and ${modelFilterSql(sql`t.model`, request.models)}
+            -- nulls last: the order of tasks_workspace_queue_idx (priority is
+            -- not null, so the same order), without which the planner cannot
+            -- walk the index and sorts the workspace's queue on every claim
+            -- (pnpm bench: 6-8 ms per claim with 20,000 queued, 0.2 ms with the index).
+            order by t.priority desc nulls last, t.queued_at, t.id
+            limit 1
+            for update of t skip locked
+          ) c
+          ${gated ? sql`where (select enabled and not capped from gate) and not ${workerStale}` : sql``}
           limit 1
-          for update of t skip locked
         ), claimed as (
           update tasks set status = 'dispatching', claimed_by = ${request.workerId}, claimed_at = now(),
                  claim_attempt = tasks.claim_attempt + 1, cancel_requested_at = null, updated_at = now()
@@ -111,7 +140,7 @@ async function claimStatement(
           returning tasks.*
         ), token as (
           insert into task_tokens (token_hash, task_id, claim_attempt)
-          select ${hashToken(token)}, claimed.id, claimed.claim_attempt from claimed
+          select ${tokenHash}, claimed.id, claimed.claim_attempt from claimed
         )
         select ${gated ? sql`(select settings from cfg) as settings, (select enabled from gate) as enabled,
                (select capped from gate) as capped, ${workerStale} as worker_stale,
@@ -119,8 +148,18 @@ async function claimStatement(
                (select row_to_json(x) from (
                   select claimed.*, a.slug as agent_slug, row_to_json(a) as agent_row,
                          (select coalesce(json_agg(c order by c.id), '[]'::json) from task_context c where c.task_id = claimed.id) as context_rows
-                  from claimed join agents a on a.id = claimed.agent_id) x) as claimed_row`,
-  );
+                  from claimed join agents a on a.id = claimed.agent_id) x) as claimed_row`;
+}
+
+/** Runs the claim statement with a fresh task token (only its hash is stored). */
+async function claimStatement(
+  db: DbOrTx,
+  request: ClaimRequest,
+  slugs: readonly string[],
+  gated: { freshWorkerOnly: boolean } | undefined,
+): Promise<{ claimed: Claimed | undefined; row: Record<string, unknown> | undefined }> {
+  const token = generateToken();
+  const [row] = await queryPrepared<Record<string, unknown>>(db, claimSql(request, slugs, gated, hashToken(token)));
   return { claimed: toClaimed(jsonValue<Record<string, unknown> | null>(row?.claimed_row), token), row };
 }
 

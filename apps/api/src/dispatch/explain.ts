@@ -1,5 +1,5 @@
 import { IN_FLIGHT_STATUSES, isStatusIn, type TProblem } from "@ops/contract";
-import { agents, type Db, queryRows } from "@ops/db";
+import { agents, type Db, queryRows, workspaces } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
@@ -16,7 +16,7 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
   const task = await getTaskFor(db, principal, id);
   const settings = await readDispatchSettings(db);
   const reasons: TProblem[] = [];
-  const add = (code: string, message: string) => reasons.push({ code, message });
+  const add = (code: string, message: string, params?: TProblem["params"]) => reasons.push({ code, message, ...(params ? { params } : {}) });
 
   if (task.archivedAt) add("ARCHIVED", "the task is archived");
   if (task.status !== "queued") {
@@ -31,12 +31,19 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
   if (!agent) add("NO_AGENT", "the task has no agent");
   else if (!agent.active) add("AGENT_INACTIVE", `agent ${agent.slug} is inactive`);
   if (!settings.dispatchEnabled) add("DISPATCH_DISABLED", "dispatch_enabled is false: launchers receive no work");
+  const [workspace] = await db.select({ enabled: workspaces.dispatchEnabled }).from(workspaces).where(eq(workspaces.id, task.workspaceId));
+  if (workspace && !workspace.enabled) {
+    add("WORKSPACE_DISPATCH_DISABLED", `dispatch is paused for workspace ${task.workspaceId}: its admins switched it off`, { workspace_id: task.workspaceId });
+  }
 
   if (agent) {
     const fresh = (await listWorkers(db, settings.workerStaleSeconds)).filter((w) => w.fresh);
-    const withSlug = fresh.filter((w) => w.agent_slugs.includes(agent.slug));
+    const serving = fresh.filter((w) => w.workspace_ids === null || w.workspace_ids.includes(task.workspaceId));
+    const withSlug = serving.filter((w) => w.agent_slugs.includes(agent.slug));
     const withModel = withSlug.filter((w) => workerAcceptsModel(task.model, w.models));
-    if (withSlug.length === 0) {
+    if (fresh.length > 0 && serving.length === 0) {
+      add("NO_WORKER_FOR_WORKSPACE", `no fresh worker serves workspace ${task.workspaceId}`, { workspace_id: task.workspaceId });
+    } else if (withSlug.length === 0) {
       add("NO_WORKER_FOR_AGENT", `no fresh worker reports agent ${agent.slug} as usable (${fresh.length} fresh worker(s))`);
     } else if (withModel.length === 0) {
       add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${[...new Set(withSlug.flatMap((w) => w.models))].join(", ") || "none"})`);
@@ -55,7 +62,7 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
   if (dispatchableNow && task.status === "queued") {
     const [ahead] = await queryRows<{ n: number }>(
       db,
-      sql`select count(*)::int as n from tasks where status = 'queued' and archived_at is null and agent_id = ${task.agentId}
+      sql`select count(*)::int as n from tasks where workspace_id = ${task.workspaceId} and status = 'queued' and archived_at is null and agent_id = ${task.agentId}
           and (priority > ${task.priority} or (priority = ${task.priority}
                and (queued_at, id) < (select queued_at, id from tasks where id = ${task.id})))`,
     );

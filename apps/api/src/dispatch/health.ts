@@ -5,6 +5,7 @@ import type { Principal } from "../auth/principal.ts";
 import { generatedCredentials } from "../auth/bootstrap.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 import { staleCriteria, staleReasonSql, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
+import { poolProblems } from "./pools.ts";
 
 // Counts are instance-wide (dispatch is one switch); task titles are shown
 // only for workspaces the caller belongs to.
@@ -35,6 +36,8 @@ export async function listWorkers(db: Db, workerStaleSeconds: number) {
       last_seen_at: w.lastSeenAt.toISOString(),
       seconds_since_seen: Math.round(seconds),
       fresh: seconds <= workerStaleSeconds,
+      credential: w.credentialKind,
+      workspace_ids: w.poolWorkspaceIds,
     };
   });
 }
@@ -105,6 +108,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
       });
     }
   }
+  problems.push(...(await poolProblems(db, settings)));
   const generated = await generatedCredentials(db);
   if (generated.length > 0) {
     problems.push({

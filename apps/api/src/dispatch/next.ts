@@ -4,11 +4,6 @@ import { runWatchdogPass } from "../watchdog/reconcile.ts";
 import { type ClaimRequest, claimNextTask, claimUnderCaps } from "./claim.ts";
 import type { DispatchWakeup } from "./wakeup.ts";
 
-// Re-check the queue at least this often while parked, in case a NOTIFY was
-// missed (listener reconnecting) or work became claimable without one (a cap
-// freed up, dispatch switched on).
-const REPOLL_MS = 1000;
-
 /**
  * One POST /dispatch/next attempt, in the runbook's order: stale work is
  * reconciled before a task is selected. The claim statement comes first only
@@ -33,12 +28,16 @@ async function nextTask(db: Db, request: ClaimRequest, actor: string, freshWorke
 /**
  * POST /dispatch/next with the optional long-poll: when nothing is claimable,
  * park until a task for one of the worker's slugs is queued (LISTEN/NOTIFY) or
- * `waitMs` passes. Idle launchers cost one cheap query per second, not a spin.
+ * `waitMs` passes. Idle launchers cost one cheap query per re-poll
+ * (OPS_DISPATCH_REPOLL_MS, 1 s), not a spin.
  */
 export async function nextWithWait(
   db: Db,
   wakeup: DispatchWakeup,
-  request: ClaimRequest & { waitMs: number },
+  // repollMs: re-check the queue at least this often while parked, in case a
+  // NOTIFY was missed (listener reconnecting) or work became claimable without
+  // one (a cap freed up, dispatch switched on).
+  request: ClaimRequest & { waitMs: number; repollMs: number },
   actor: string,
   signal: AbortSignal,
 ): Promise<TNextResult> {
@@ -54,7 +53,7 @@ export async function nextWithWait(
       if (outcome === "worker_stale") return { claimed: false, reason: "empty", reconciled: 0 };
       const remaining = deadline - Date.now();
       if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
-      await subscription.wait(Math.min(remaining, REPOLL_MS), signal);
+      await subscription.wait(Math.min(remaining, request.repollMs), signal);
     }
   } finally {
     subscription?.cancel();

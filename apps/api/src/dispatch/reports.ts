@@ -7,7 +7,7 @@ import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 import { taskFromRaw } from "../domain/task-rows.ts";
 import { OpsError } from "../errors.ts";
-import { fenceSql, refuseReport } from "./fence.ts";
+import { fenceSql, type Pool, refuseReport } from "./fence.ts";
 
 // The launcher's three reports on a claimed task. Each changes the task in one
 // fenced UPDATE (fence.ts): a report for a claim the worker no longer holds
@@ -22,6 +22,7 @@ import { fenceSql, refuseReport } from "./fence.ts";
 export async function reportStarted(
   db: Db,
   input: ProcedureInput<Contract["dispatch"]["started"]>,
+  pool: Pool = null,
 ): Promise<TTask> {
   const output = {
     worker_id: input.worker_id,
@@ -37,7 +38,7 @@ export async function reportStarted(
     db,
     sql`with upd as (
           update tasks set status = 'doing', started_at = now(), dispatch_output = ${JSON.stringify(output)}::jsonb, updated_at = now()
-          where ${fenceSql(input, ["dispatching"])}
+          where ${fenceSql(input, ["dispatching"], pool)}
           returning tasks.*
         ), comment as (
           insert into task_comments (task_id, author, kind, body)
@@ -45,7 +46,7 @@ export async function reportStarted(
         )
         select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id`,
   );
-  if (!row) return refuseReport(db, input);
+  if (!row) return refuseReport(db, input, pool);
   return toTaskDto(taskFromRaw(row));
 }
 
@@ -56,12 +57,15 @@ export async function reportStarted(
 export async function reportFailed(
   db: Db,
   input: ProcedureInput<Contract["dispatch"]["failed"]>,
+  pool: Pool = null,
 ): Promise<TTask> {
   const settings = await readDispatchSettings(db);
   return db.transaction(async (tx) => {
-    const task = await blockAfterFailure(tx, fenceSql(input, IN_FLIGHT_STATUSES), {
+    const task = await blockAfterFailure(tx, fenceSql(input, IN_FLIGHT_STATUSES, pool), {
       reason: input.reason,
       evidence: input.evidence,
+      agentOutput: input.agent_output,
+      actor: `worker:${input.worker_id}`,
       source: "launcher",
       alertKind: "dispatch_failed",
       aiMinutes: input.ai_minutes ?? minutesOf(input.duration_ms),
@@ -73,7 +77,7 @@ export async function reportFailed(
       },
       failureAlertThreshold: settings.failureAlertThreshold,
     });
-    if (!task) return refuseReport(tx, input);
+    if (!task) return refuseReport(tx, input, pool);
     await audit(tx, {
       actor: `worker:${input.worker_id}`,
       action: "dispatch.failed",
@@ -93,6 +97,7 @@ export async function reportFailed(
 export async function reportFinished(
   db: Db,
   input: ProcedureInput<Contract["dispatch"]["finished"]>,
+  pool: Pool = null,
 ): Promise<TTask> {
   if (input.exit_code !== 0) {
     throw new OpsError("VALIDATION", "a non-zero exit is a failure: report it to /failed with the reason", "exit_code");
@@ -108,7 +113,7 @@ export async function reportFinished(
     sql`with upd as (
           update tasks set status = 'review', finished_at = now(), cancel_requested_at = null, updated_at = now(),
                  dispatch_output = coalesce(dispatch_output, '{}'::jsonb) || ${JSON.stringify({ exit_code: 0, duration_ms: input.duration_ms })}::jsonb
-          where ${fenceSql(input, IN_FLIGHT_STATUSES)}
+          where ${fenceSql(input, IN_FLIGHT_STATUSES, pool)}
           returning tasks.*
         ), done as (
           select upd.*, a.slug as agent_slug from upd left join agents a on a.id = upd.agent_id
@@ -124,6 +129,6 @@ export async function reportFinished(
         )
         select * from done`,
   );
-  if (!row) return refuseReport(db, input);
+  if (!row) return refuseReport(db, input, pool);
   return toTaskDto(taskFromRaw(row));
 }

@@ -1,9 +1,9 @@
-import { CANCELLABLE_STATUSES, type Contract, type ProcedureInput, type TAgent } from "@ops/contract";
-import { agents, type Db, literalList, queryRows } from "@ops/db";
-import { asc, eq, sql } from "drizzle-orm";
-import { actorName, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
+import { CANCELLABLE_STATUSES, type Contract, type ProcedureInput, type TAgent, type TWorkerAgent } from "@ops/contract";
+import { type AgentRow, agents, type Db, literalList, queryRows } from "@ops/db";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { actorName, assertWorkspaceRole, isInstanceOperator, type Principal } from "../auth/principal.ts";
 import { audit } from "../audit.ts";
-import { notFound, OpsError } from "../errors.ts";
+import { forbidden, notFound, OpsError } from "../errors.ts";
 import { toAgentDto } from "./serialize.ts";
 
 export async function listAgents(db: Db, principal: Principal, workspaceId = 1): Promise<TAgent[]> {
@@ -12,8 +12,46 @@ export async function listAgents(db: Db, principal: Principal, workspaceId = 1):
   return rows.map(toAgentDto);
 }
 
+/** The active agents a worker of this pool may be handed (null: the whole instance), for dispatch.agents. */
+export async function listPoolAgents(db: Db, pool: readonly number[] | null): Promise<TWorkerAgent[]> {
+  const rows = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.active, true), pool === null ? undefined : inArray(agents.workspaceId, [...pool])))
+    .orderBy(asc(agents.workspaceId), asc(agents.slug));
+  return rows.map((a) => ({ id: a.id, workspace_id: a.workspaceId, slug: a.slug, launch_command: a.launchCommand, default_model: a.defaultModel }));
+}
+
 /** The fields agents.create and agents.update share. */
 export type AgentFields = Omit<ProcedureInput<Contract["agents"]["update"]>, "id">;
+
+/**
+ * What runs on the workers: every launcher of the instance may run an agent's
+ * launch command in its working folder, so setting either is an instance
+ * admin's (or the service token's) call, never a workspace admin's. Sending
+ * the value the agent already has is not a change.
+ */
+const HOST_FIELDS = ["launch_command", "working_dir"] as const;
+const columnOf = { launch_command: "launchCommand", working_dir: "workingDir" } as const;
+
+function assertMaySetHostFields(principal: Principal, fields: AgentFields, existing?: AgentRow): void {
+  if (isInstanceOperator(principal)) return;
+  for (const field of HOST_FIELDS) {
+    const value = fields[field];
+    if (value === undefined || value === (existing?.[columnOf[field]] ?? null)) continue;
+    throw forbidden(`${field} runs on every worker host: only an instance admin may set it`, field);
+  }
+}
+
+/** Each changed field with its old and new value, for the audit log. */
+function changesOf(existing: AgentRow, set: Partial<AgentRow>): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [key, to] of Object.entries(set) as [keyof AgentRow, unknown][]) {
+    const from = existing[key];
+    if (from !== to) changes[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = { from, to };
+  }
+  return changes;
+}
 
 const toColumns = (f: AgentFields) => ({
   ...(f.name !== undefined ? { name: f.name } : {}),
@@ -31,12 +69,20 @@ export async function createAgent(
 ): Promise<TAgent> {
   const workspaceId = input.workspace_id ?? 1;
   assertWorkspaceRole(principal, workspaceId, "admin");
+  assertMaySetHostFields(principal, input);
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(agents)
       .values({ workspaceId, slug: input.slug, ...toColumns(input), name: input.name })
       .returning();
-    await audit(tx, { actor: actorName(principal), action: "agent.created", targetType: "agent", targetId: row!.id, details: { slug: input.slug }, ip });
+    await audit(tx, {
+      actor: actorName(principal),
+      action: "agent.created",
+      targetType: "agent",
+      targetId: row!.id,
+      details: { slug: input.slug, launch_command: row!.launchCommand, working_dir: row!.workingDir },
+      ip,
+    });
     return toAgentDto(row!);
   });
 }
@@ -50,7 +96,8 @@ export async function updateAgent(
   return db.transaction(async (tx) => {
     const [existing] = await tx.select().from(agents).where(eq(agents.id, input.id)).for("update");
     if (!existing) throw notFound(`agent ${input.id}`);
-    assertWorkspaceRole(principal, existing.workspaceId, "admin");
+    assertWorkspaceRole(principal, existing.workspaceId, "admin", `agent ${input.id}`);
+    assertMaySetHostFields(principal, input, existing);
     const set = toColumns(input);
     const [row] = await tx
       .update(agents)
@@ -62,7 +109,7 @@ export async function updateAgent(
       action: "agent.updated",
       targetType: "agent",
       targetId: input.id,
-      details: { slug: existing.slug, fields: Object.keys(set) },
+      details: { slug: existing.slug, fields: Object.keys(set), changes: changesOf(existing, set) },
       ip,
     });
     return toAgentDto(row!);
@@ -73,7 +120,7 @@ export async function deleteAgent(db: Db, principal: Principal, id: number, ip: 
   await db.transaction(async (tx) => {
     const [existing] = await tx.select().from(agents).where(eq(agents.id, id)).for("update");
     if (!existing) throw notFound(`agent ${id}`);
-    assertWorkspaceRole(principal, existing.workspaceId, "admin");
+    assertWorkspaceRole(principal, existing.workspaceId, "admin", `agent ${id}`);
     const [busy] = await queryRows<{ n: number }>(
       tx,
       sql`select count(*)::int as n from tasks where agent_id = ${id} and status in ${literalList(CANCELLABLE_STATUSES)}`,

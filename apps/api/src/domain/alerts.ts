@@ -65,7 +65,7 @@ export async function resolveAlert(db: Db, principal: Principal, id: number, ip:
   return db.transaction(async (tx) => {
     const [existing] = await tx.select().from(systemAlerts).where(eq(systemAlerts.id, id));
     if (!existing) throw notFound(`alert ${id}`);
-    assertWorkspaceRole(principal, existing.workspaceId, "admin");
+    assertWorkspaceRole(principal, existing.workspaceId, "admin", `alert ${id}`);
     await tx
       .update(systemAlerts)
       .set({ status: "resolved", resolvedAt: new Date(), resolvedBy: actorName(principal) })

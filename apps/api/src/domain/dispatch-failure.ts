@@ -1,11 +1,17 @@
+import { AGENT_OUTPUT_KIND } from "@ops/contract";
 import { type DbOrTx, queryRows, taskContext, tasks, timeLogs } from "@ops/db";
 import { type SQL, sql } from "drizzle-orm";
 import { type AlertKind, raiseTaskAlert } from "./alerts.ts";
+import { voidApproval } from "./human-gate.ts";
 import { revokeTaskTokens, type TaskWithAgent, taskFromRaw } from "./task-rows.ts";
 
 export interface FailureReport {
   reason: string;
   evidence?: string | undefined;
+  /** What the agent's process printed: an entry of its own, as agent output, never in the launcher's words. */
+  agentOutput?: string | undefined;
+  /** Who reports it (`worker:<id>`, `system:watchdog`), for the entries it writes. */
+  actor: string;
   source: "launcher" | "system";
   alertKind: Extract<AlertKind, "dispatch_stale" | "dispatch_failed">;
   aiMinutes?: number | undefined;
@@ -44,6 +50,11 @@ export async function blockAfterFailure(tx: DbOrTx, where: SQL, report: FailureR
     source: report.source,
     body: report.evidence ? `${report.reason}\n\n${report.evidence}` : report.reason,
   });
+  if (report.agentOutput) {
+    await tx.insert(taskContext).values({ taskId: task.id, kind: AGENT_OUTPUT_KIND, source: "ai", author: report.actor, body: report.agentOutput });
+    // The next attempt's prompt carries it: an approval given before it was written does not cover it.
+    await voidApproval(tx, report.actor, task, ["agent output"], null);
+  }
   if (report.aiMinutes !== undefined && report.aiMinutes > 0) {
     await tx.insert(timeLogs).values({ taskId: task.id, source: "ai", minutes: report.aiMinutes, note: "launcher: failed run", author: "launcher" });
   }

@@ -1,5 +1,6 @@
+import { AGENT_OUTPUT_KIND } from "@ops/contract";
 import { type DbOrTx, taskComments, taskContext } from "@ops/db";
-import { and, eq, inArray, notInArray } from "drizzle-orm";
+import { and, eq, inArray, ne, notInArray } from "drizzle-orm";
 import { OpsError } from "../errors.ts";
 
 /**
@@ -9,13 +10,19 @@ import { OpsError } from "../errors.ts";
  *
  * Entries the machinery writes by itself (launcher checkpoints and launcher or
  * system blockers) are not evidence: they prove a process ran, not that it
- * delivered anything.
+ * delivered anything. Nor is the output a failed run printed.
  */
 export async function hasVisibleEvidence(db: DbOrTx, taskId: number): Promise<boolean> {
   const [entry] = await db
     .select({ id: taskContext.id })
     .from(taskContext)
-    .where(and(eq(taskContext.taskId, taskId), notInArray(taskContext.source, ["launcher", "system"])))
+    .where(
+      and(
+        eq(taskContext.taskId, taskId),
+        notInArray(taskContext.source, ["launcher", "system"]),
+        ne(taskContext.kind, AGENT_OUTPUT_KIND),
+      ),
+    )
     .limit(1);
   if (entry) return true;
   const [comment] = await db

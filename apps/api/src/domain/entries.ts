@@ -1,17 +1,28 @@
-import type { Contract, ProcedureInput } from "@ops/contract";
+import { type Contract, type ProcedureInput, RESERVED_CONTEXT_SOURCES } from "@ops/contract";
 import { type Db, taskComments, taskContext, timeLogs } from "@ops/db";
 import { asc, eq } from "drizzle-orm";
 import { actorName, type Principal } from "../auth/principal.ts";
-import { OpsError } from "../errors.ts";
+import { forbidden } from "../errors.ts";
+import { voidApproval } from "./human-gate.ts";
 import { toCommentDto, toContextDto, toTimeLogDto } from "./serialize.ts";
 import { getTaskFor } from "./task-rows.ts";
 
 // Context entries, comments and time logs: what people and agents attach to a task.
 
-/** Who wrote it, as a context source: agents write "ai", people "human". */
-function sourceFor(principal: Principal, requested: ProcedureInput<Contract["context"]["add"]>["source"]) {
-  if (principal.kind === "agent") return "ai" as const;
-  if (principal.kind === "user") return "human" as const;
+type ContextSource = NonNullable<ProcedureInput<Contract["context"]["add"]>["source"]>;
+
+/**
+ * Who wrote it, as a context source: agents write "ai", people "human". The
+ * launcher's and the system's sources are theirs alone (the next attempt's
+ * prompt presents them as the launcher's words): asking for one is refused.
+ */
+function sourceFor(principal: Principal, requested: ContextSource | undefined): ContextSource {
+  const reserved = requested !== undefined && (RESERVED_CONTEXT_SOURCES as readonly string[]).includes(requested);
+  if (reserved && principal.kind !== "service") {
+    throw forbidden(`source "${requested}" is written by the launcher and the system only`, "source");
+  }
+  if (principal.kind === "agent") return "ai";
+  if (principal.kind === "user") return "human";
   return requested ?? "ai";
 }
 
@@ -21,23 +32,23 @@ export async function listContext(db: Db, principal: Principal, taskId: number) 
   return rows.map(toContextDto);
 }
 
+/** Adds an entry; what a person or an agent adds voids a Human Gate approval, since the next prompt carries it. */
 export async function addContext(
   db: Db,
   principal: Principal,
   input: ProcedureInput<Contract["context"]["add"]>,
+  ip: string | null,
 ) {
-  await getTaskFor(db, principal, input.task_id);
-  const [row] = await db
-    .insert(taskContext)
-    .values({
-      taskId: input.task_id,
-      kind: input.kind,
-      body: input.body,
-      source: sourceFor(principal, input.source),
-      author: actorName(principal),
-    })
-    .returning();
-  return toContextDto(row!);
+  const source = sourceFor(principal, input.source);
+  return db.transaction(async (tx) => {
+    const task = await getTaskFor(tx, principal, input.task_id, "member", true);
+    const [row] = await tx
+      .insert(taskContext)
+      .values({ taskId: input.task_id, kind: input.kind, body: input.body, source, author: actorName(principal) })
+      .returning();
+    if (source === "human" || source === "ai") await voidApproval(tx, actorName(principal), task, [`context (${input.kind})`], ip);
+    return toContextDto(row!);
+  });
 }
 
 export async function listComments(db: Db, principal: Principal, taskId: number) {
@@ -52,8 +63,8 @@ export async function addComment(
   input: ProcedureInput<Contract["comments"]["add"]>,
 ) {
   await getTaskFor(db, principal, input.task_id);
-  if (input.kind === "ai-dispatch-log" && principal.kind === "user") {
-    throw new OpsError("FORBIDDEN", "ai-dispatch-log comments are written by the launcher");
+  if (input.kind === "ai-dispatch-log" && principal.kind !== "service") {
+    throw forbidden("ai-dispatch-log comments are written by the launcher", "kind");
   }
   const [row] = await db
     .insert(taskComments)

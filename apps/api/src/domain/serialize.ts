@@ -1,4 +1,4 @@
-import type { TAgent, TContextEntry, TTask } from "@ops/contract";
+import type { TAgent, TContextEntry, TTask, TWorkerCredential } from "@ops/contract";
 import type {
   AgentRow,
   AuditRow,
@@ -7,6 +7,7 @@ import type {
   TaskContextRow,
   TaskRow,
   TimeLogRow,
+  WorkerCredentialRow,
 } from "@ops/db";
 
 // Rows become plain JSON (snake_case, ISO dates) so REST and tRPC answer alike.
@@ -118,4 +119,16 @@ export const toAuditDto = (row: AuditRow) => ({
   details: (row.details ?? {}) as Record<string, unknown>,
   ip: row.ip,
   created_at: iso(row.createdAt)!,
+});
+
+export const toWorkerCredentialDto = (row: WorkerCredentialRow): TWorkerCredential => ({
+  id: row.id,
+  worker_id: row.workerId,
+  label: row.label,
+  workspace_ids: row.workspaceIds,
+  created_by: row.createdBy,
+  created_at: iso(row.createdAt)!,
+  last_used_at: iso(row.lastUsedAt),
+  revoked_at: iso(row.revokedAt),
+  revoked_by: row.revokedBy,
 });

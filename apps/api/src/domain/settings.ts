@@ -11,9 +11,8 @@ import {
 import { type DbOrTx, opsSettings, readSetting, writeSetting } from "@ops/db";
 import { eq, inArray } from "drizzle-orm";
 import { hashToken } from "../auth/crypto.ts";
-import { isInstanceOperator, type Principal } from "../auth/principal.ts";
 import { audit } from "../audit.ts";
-import { forbidden, invalid, notFound } from "../errors.ts";
+import { invalid, notFound } from "../errors.ts";
 
 export interface DispatchSettings {
   dispatchEnabled: boolean;
@@ -72,14 +71,6 @@ export async function getSetting(db: DbOrTx, key: string): Promise<TSetting> {
   if (!isSettingKey(key)) throw notFound(`setting "${key}"`);
   const [row] = await db.select().from(opsSettings).where(eq(opsSettings.key, key));
   return toView(key, row);
-}
-
-/** Settings writes: instance-wide secrets need an instance admin; dispatch knobs a workspace admin. */
-export function assertMaySetSetting(principal: Principal, key: string): void {
-  const def = isSettingKey(key) ? (SETTINGS[key] as { instanceOnly?: boolean }) : undefined;
-  if (def?.instanceOnly && !isInstanceOperator(principal)) {
-    throw forbidden(`${key} can be changed by an instance admin or the service token only`);
-  }
 }
 
 /** Validates and stores a setting; secrets are stored hashed. */

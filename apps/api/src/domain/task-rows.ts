@@ -1,7 +1,7 @@
 import { agents, type DbOrTx, rowMapper, type TaskRow, taskTokens, tasks } from "@ops/db";
 import { and, eq, getTableColumns, isNull } from "drizzle-orm";
 import { assertTaskAccess, type Principal } from "../auth/principal.ts";
-import { notFound, OpsError } from "../errors.ts";
+import { notFound } from "../errors.ts";
 
 // Task rows as every task rule reads them: with the agent's slug, locked when
 // the caller is about to change them, access-checked for the caller.
@@ -30,15 +30,10 @@ export async function loadTask(db: DbOrTx, id: number, lock = false): Promise<Ta
   return row;
 }
 
-/** Loads a task the caller may see (404 rather than 403 across workspaces). */
-export async function getTaskFor(db: DbOrTx, principal: Principal, id: number, needed: "member" | "admin" = "member") {
-  const row = await loadTask(db, id);
-  try {
-    assertTaskAccess(principal, row, needed);
-  } catch (error) {
-    if (error instanceof OpsError && error.code === "NOT_FOUND") throw notFound(`task ${id}`);
-    throw error;
-  }
+/** Loads a task the caller may see (another tenant's answers as missing), locked when asked. */
+export async function getTaskFor(db: DbOrTx, principal: Principal, id: number, needed: "member" | "admin" = "member", lock = false) {
+  const row = await loadTask(db, id, lock);
+  assertTaskAccess(principal, row, needed);
   return row;
 }
 

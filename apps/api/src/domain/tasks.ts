@@ -1,11 +1,18 @@
 import { type Contract, IN_FLIGHT_STATUSES, isStatusIn, type ProcedureInput, type TTask } from "@ops/contract";
 import { agents, type Db, type DbOrTx, tasks } from "@ops/db";
 import { and, count, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
-import { actorName, assertTaskAccess, assertWorkspaceRole, type Principal } from "../auth/principal.ts";
+import { actorName, assertTaskAccess, assertWorkspaceRole, hasWorkspaceRole, type Principal } from "../auth/principal.ts";
 import { audit } from "../audit.ts";
-import { invalid, OpsError } from "../errors.ts";
+import { forbidden, invalid, OpsError } from "../errors.ts";
 import { toTaskDto } from "./serialize.ts";
-import { awaitsApproval, holdAtHumanGate, humanGateRefusal } from "./human-gate.ts";
+import {
+  approvalVoidedBy,
+  awaitsApproval,
+  holdAtHumanGate,
+  humanGateRefusal,
+  recordApprovalVoided,
+  voidedApprovalColumns,
+} from "./human-gate.ts";
 import { checkQueueable, moveToQueue } from "./queue-task.ts";
 import { loadTask, type TaskWithAgent, taskColumns } from "./task-rows.ts";
 import { assertMayRequestStatus, moveLockedTask } from "./task-status.ts";
@@ -140,7 +147,13 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
   const outcome = await db.transaction(async (tx) => {
     const task = await loadTask(tx, id, true);
     assertTaskAccess(principal, task, force && status !== undefined && status !== "queued" ? "admin" : "member");
+    // Clearing sensitive lifts the Human Gate: an admin's call. Marking a task sensitive only adds the gate.
+    if (fields.sensitive === false && task.sensitive && !hasWorkspaceRole(principal, task.workspaceId, "admin")) {
+      throw forbidden("only a workspace admin may clear sensitive: it lifts the Human Gate", "sensitive");
+    }
     const set = await editsFor(tx, task, fields);
+    const voided = approvalVoidedBy(task, set);
+    if (voided.length > 0) Object.assign(set, voidedApprovalColumns(task));
     const edited: TaskWithAgent = { ...task, ...(set as Partial<TaskWithAgent>) };
     // The queue's rules only read: decided before anything is written.
     const queueFor = status === "queued" ? await checkQueueable(tx, edited) : undefined;
@@ -159,6 +172,7 @@ export async function updateTask(db: Db, principal: Principal, input: UpdateTask
         ip,
       });
     }
+    if (voided.length > 0) await recordApprovalVoided(tx, actorName(principal), task, voided, ip);
     if (queueFor) return moveToQueue(tx, principal, id, queueFor, ip);
     if (status !== undefined) return moveLockedTask(tx, principal, edited, status, force, ip);
     return toTaskDto(Object.keys(set).length > 0 ? await loadTask(tx, id) : task);

@@ -7,6 +7,7 @@ import type { ApiImplementation } from "./implementation.ts";
 import { settingsProcedures } from "./settings.ts";
 import { commentsProcedures, contextProcedures, timeLogsProcedures } from "./task-entries.ts";
 import { tasksProcedures } from "./tasks.ts";
+import { workersProcedures } from "./workers.ts";
 import { workspacesProcedures } from "./workspaces.ts";
 
 // Thin procedures, one file per router: each maps a contract entry onto a
@@ -21,6 +22,7 @@ export const implementation: ApiImplementation = {
   timeLogs: timeLogsProcedures,
   settings: settingsProcedures,
   dispatch: dispatchProcedures,
+  workers: workersProcedures,
   alerts: alertsProcedures,
   audit: auditProcedures,
 };

@@ -5,7 +5,7 @@ import type { ApiImplementation } from "./implementation.ts";
 
 export const contextProcedures: ApiImplementation["context"] = {
   list: ({ ctx, input }) => listContext(ctx.db, ctx.principal, input.task_id),
-  add: ({ ctx, input }) => addContext(ctx.db, ctx.principal, input),
+  add: ({ ctx, input }) => addContext(ctx.db, ctx.principal, input, ctx.ip),
 };
 
 export const commentsProcedures: ApiImplementation["comments"] = {

@@ -44,15 +44,15 @@ function allowed(access: Access, principal: Ctx["principal"]): "ok" | "unauthent
   if (principal.kind === "anonymous") return "unauthenticated";
   switch (access) {
     case "user":
-      return principal.kind === "agent" ? "forbidden" : "ok";
+      return principal.kind === "user" || principal.kind === "service" ? "ok" : "forbidden";
     case "admin":
       return isAdminCaller(principal) ? "ok" : "forbidden";
     case "operator":
       return isInstanceOperator(principal) ? "ok" : "forbidden";
     case "worker":
-      return principal.kind === "service" ? "ok" : "forbidden";
+      return principal.kind === "service" || principal.kind === "worker" ? "ok" : "forbidden";
     case "agent":
-      return "ok";
+      return principal.kind === "worker" ? "forbidden" : "ok";
   }
 }
 

@@ -15,7 +15,12 @@ export interface WatchdogOptions {
   ip?: string | null;
   /** Only these tasks (a targeted manual pass). */
   taskIds?: readonly number[] | undefined;
+  /** Only tasks of these workspaces (a workspace admin's manual pass); undefined: all. */
+  workspaceIds?: readonly number[] | undefined;
 }
+
+/** `column in (ids)`, or false for no ids; the ids are numbers the API produced. */
+const idListIn = (column: string, ids: readonly number[]) => (ids.length ? `${column} in (${ids.map(Number).join(",")})` : "false");
 
 /**
  * The stale watchdog pass. Safe to run on several API instances at once: each
@@ -24,7 +29,8 @@ export interface WatchdogOptions {
  */
 export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions): Promise<number[]> {
   const only = options.taskIds?.length ? sql.raw(` and t.id in (${options.taskIds.map(Number).join(",")})`) : sql``;
-  const criteria = sql`${staleCriteria(options)}${only}`;
+  const scope = options.workspaceIds ? sql.raw(` and ${idListIn("t.workspace_id", options.workspaceIds)}`) : sql``;
+  const criteria = sql`${staleCriteria(options)}${only}${scope}`;
   // Cheap read first: the common answer is "nothing stale", without a transaction.
   const candidates = await queryRows<{ id: number }>(db, sql`select t.id from ${TASKS_WITH_WORKER} where ${criteria} limit 500`);
   if (candidates.length === 0) return [];
@@ -52,6 +58,7 @@ export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions)
         reason,
         evidence: `Reconciled by the stale watchdog (${options.manual ? `manual, by ${options.actor}` : "automatic"}). Claimed at ${claimedAt}, attempt ${row.claim_attempt}.`,
         source: "system",
+        actor: options.actor,
         alertKind: "dispatch_stale",
         failureAlertThreshold: options.failureAlertThreshold,
       });
@@ -75,7 +82,14 @@ export async function reconcileStaleDispatches(db: Db, options: WatchdogOptions)
  */
 export async function runWatchdogPass(
   db: Db,
-  pass: { actor: string; manual: boolean; ip?: string | null; staleMinutes?: number | undefined; taskIds?: readonly number[] | undefined },
+  pass: {
+    actor: string;
+    manual: boolean;
+    ip?: string | null;
+    staleMinutes?: number | undefined;
+    taskIds?: readonly number[] | undefined;
+    workspaceIds?: readonly number[] | undefined;
+  },
   settings?: DispatchSettings,
 ): Promise<{ staleMinutes: number; taskIds: number[] }> {
   const s = settings ?? (await readDispatchSettings(db));
@@ -88,6 +102,7 @@ export async function runWatchdogPass(
     manual: pass.manual,
     ip: pass.ip ?? null,
     taskIds: pass.taskIds,
+    workspaceIds: pass.workspaceIds,
   });
   return { staleMinutes, taskIds };
 }

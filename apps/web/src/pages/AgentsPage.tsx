@@ -67,6 +67,8 @@ function AgentForm({ agent }: { agent: TAgent }) {
   const [command, setCommand] = useState(agent.launch_command ?? "");
   const [model, setModel] = useState(agent.default_model ?? "");
   const [dir, setDir] = useState(agent.working_dir ?? "");
+  // Launch commands and working folders run on every worker: an instance admin's to set.
+  const { isInstanceAdmin } = useSession();
   const update = useMutation(
     trpc.agents.update.mutationOptions({
       onSuccess: () => {
@@ -102,14 +104,14 @@ function AgentForm({ agent }: { agent: TAgent }) {
         </label>
         <label className="field">
           <span>{t("agents.workingDir")}</span>
-          <input value={dir} onChange={(e) => setDir(e.target.value)} />
+          <input value={dir} onChange={(e) => setDir(e.target.value)} readOnly={!isInstanceAdmin} />
         </label>
       </div>
       <label className="field">
         <span>{t("agents.launchCommand")}</span>
-        <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} aria-describedby={`${id}-hint`} />
+        <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} aria-describedby={`${id}-hint`} readOnly={!isInstanceAdmin} />
         <small id={`${id}-hint`} className="muted">
-          {t("agents.launchHint")}
+          {t("agents.launchHint")} {isInstanceAdmin ? null : t("agents.instanceOnly")}
         </small>
       </label>
       {update.error ? <ErrorBox error={update.error} /> : null}
@@ -131,7 +133,7 @@ function NewAgent() {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { workspaceId } = useSession();
+  const { workspaceId, isInstanceAdmin } = useSession();
   const [slug, setSlug] = useState("");
   const [name, setName] = useState("");
   const [command, setCommand] = useState("");
@@ -162,10 +164,12 @@ function NewAgent() {
             <input required value={name} onChange={(e) => setName(e.target.value)} />
           </label>
         </div>
-        <label className="field">
-          <span>{t("agents.launchCommand")}</span>
-          <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} />
-        </label>
+        {isInstanceAdmin ? (
+          <label className="field">
+            <span>{t("agents.launchCommand")}</span>
+            <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} />
+          </label>
+        ) : null}
         {create.error ? <ErrorBox error={create.error} /> : null}
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={create.isPending}>

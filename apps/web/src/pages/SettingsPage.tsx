@@ -7,6 +7,7 @@ import { formatDateTime } from "../format.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
+import { WorkerTokensSection } from "./settings/WorkerTokensSection.tsx";
 
 export function SettingsPage() {
   const { t } = useI18n();
@@ -26,6 +27,7 @@ export function SettingsPage() {
           </div>
         )}
       </QueryView>
+      <WorkerTokensSection />
     </>
   );
 }

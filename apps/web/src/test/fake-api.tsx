@@ -76,6 +76,8 @@ export const baseHandlers: Handlers = {
   "alerts.list": () => [],
   "tasks.list": () => ({ tasks: [], total: 0 }),
   "agents.list": () => [],
+  "dispatch.workspaces": () => [{ workspace_id: 1, name: "Default", dispatch_enabled: true, fresh_workers: 1, queued: 0 }],
+  "workers.listTokens": () => [],
 };
 
 export function task(overrides: Record<string, unknown> = {}) {

@@ -4,6 +4,13 @@ import { mutation, query } from "../procedure.ts";
 import { ZId } from "../schemas.ts";
 
 export const CONTEXT_SOURCES = ["human", "ai", "launcher", "system"] as const;
+/** Sources only the launcher and the API itself write: people and agents may not claim them. */
+export const RESERVED_CONTEXT_SOURCES = ["launcher", "system"] as const;
+/**
+ * The kind of the entry that keeps what an agent's process printed when its
+ * run failed (source "ai"): agent output, never the launcher's own words.
+ */
+export const AGENT_OUTPUT_KIND = "agent-output";
 export const ZContextEntry = z.object({
   id: z.number(),
   task_id: z.number(),

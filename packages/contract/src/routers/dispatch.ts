@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoDate, nullableDate, ZOk, ZPath } from "../fields.ts";
+import { isoDate, nullableDate, ZBool, ZOk, ZPath } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
 import { ZId, ZModelName, ZProblem, ZSlug, ZTaskStatus, ZWorkerId } from "../schemas.ts";
 import { ZStaleReason } from "../stale.ts";
@@ -20,6 +20,10 @@ export const ZWorker = z.object({
   last_seen_at: isoDate,
   seconds_since_seen: z.number(),
   fresh: z.boolean(),
+  /** How its last heartbeat authenticated: the service token is flagged by health. */
+  credential: z.enum(["service", "worker_token"]),
+  /** The workspaces it serves; null: the whole instance. */
+  workspace_ids: z.array(z.number()).nullable(),
 });
 export type TWorker = z.infer<typeof ZWorker>;
 
@@ -83,17 +87,60 @@ export const ZNextResult = z.discriminatedUnion("claimed", [
 ]);
 export type TNextResult = z.infer<typeof ZNextResult>;
 
+/** Why a worker must stop a task it runs: an operator cancelled it, or its claim went elsewhere. */
+export const ZStopTask = z.object({
+  id: z.number(),
+  code: z.enum(["cancelled", "not_held"]),
+  reason: z.string(),
+});
+export type TStopTask = z.infer<typeof ZStopTask>;
+
 export const ZHeartbeatAnswer = z.object({
   ok: z.literal(true),
   worker_stale_seconds: z.number(),
   /** Tasks this worker runs but no longer holds (cancelled or re-claimed): stop them. */
   stop_task_ids: z.array(z.number()),
+  /** The same tasks, each with why. */
+  stop_tasks: z.array(ZStopTask),
 });
 export type THeartbeatAnswer = z.infer<typeof ZHeartbeatAnswer>;
 
 /** The launcher's fence: the task, and the worker and claim attempt a report speaks for. */
 export const ZClaimFence = z.object({ id: ZId, worker_id: ZWorkerId, attempt: z.number().int().min(1) });
 export type TClaimFence = z.infer<typeof ZClaimFence>;
+
+/** What a launcher needs of an agent it may run: the agents of its pool, active. */
+export const ZWorkerAgent = z.object({
+  id: z.number(),
+  workspace_id: z.number(),
+  slug: z.string(),
+  launch_command: z.string().nullable(),
+  default_model: z.string().nullable(),
+});
+export type TWorkerAgent = z.infer<typeof ZWorkerAgent>;
+
+/** Who a worker credential is, for the launcher and its doctor. */
+export const ZWorkerCredentialInfo = z.object({
+  credential: z.enum(["service", "worker_token"]),
+  /** The worker id a worker token is bound to; null for the service token (any). */
+  worker_id: z.string().nullable(),
+  label: z.string().nullable(),
+  workspace_ids: z.array(z.number()).nullable(),
+  dispatch_enabled: z.boolean(),
+});
+export type TWorkerCredentialInfo = z.infer<typeof ZWorkerCredentialInfo>;
+
+/** A workspace's dispatch as its admins see it: its own switch and who serves it. */
+export const ZWorkspaceDispatch = z.object({
+  workspace_id: z.number(),
+  name: z.string(),
+  /** The workspace's switch; launchers claim its tasks only while this and the instance's dispatch_enabled are on. */
+  dispatch_enabled: z.boolean(),
+  /** Fresh workers whose pool includes it. */
+  fresh_workers: z.number(),
+  queued: z.number(),
+});
+export type TWorkspaceDispatch = z.infer<typeof ZWorkspaceDispatch>;
 
 /** The manual watchdog's age threshold in minutes (0: everything dispatching). */
 export const ZReconcileMinutes = z.number().int().min(0).max(10_080);
@@ -153,6 +200,35 @@ export const dispatchContract = {
       task_ids: z.array(z.number()),
     }),
   }),
+  agents: query({
+    path: "/dispatch/agents",
+    access: "worker",
+    summary: "The active agents of the caller's pool, with their launch command and default model.",
+    input: z.object({}),
+    output: z.array(ZWorkerAgent),
+  }),
+  credential: query({
+    path: "/dispatch/credential",
+    access: "worker",
+    summary: "Who the worker credential is: service token or worker token, its worker id and pool.",
+    input: z.object({}),
+    output: ZWorkerCredentialInfo,
+  }),
+  workspaces: query({
+    path: "/dispatch/workspaces",
+    access: "user",
+    summary: "The caller's workspaces with their own dispatch switch and the fresh workers that serve them.",
+    input: z.object({}),
+    output: z.array(ZWorkspaceDispatch),
+  }),
+  setWorkspaceDispatch: mutation({
+    method: "PUT",
+    path: "/dispatch/workspaces/{workspace_id}",
+    access: "admin",
+    summary: "Pause or resume dispatch for one workspace (its admins); dispatch_enabled stays the instance's switch.",
+    input: z.object({ workspace_id: ZId, enabled: ZBool }),
+    output: ZWorkspaceDispatch,
+  }),
   removeWorker: mutation({
     method: "DELETE",
     path: "/dispatch/workers/{worker_id}",
@@ -186,6 +262,8 @@ export const dispatchContract = {
       signal: z.string().max(20).nullable().optional(),
       duration_ms: z.number().int().min(0).optional(),
       ai_minutes: z.number().int().min(0).max(10_080).optional(),
+      /** What the agent's process printed (its log tails): kept apart from the launcher's own words, as agent output. */
+      agent_output: z.string().max(20_000).optional(),
     }),
     output: ZTask,
   }),

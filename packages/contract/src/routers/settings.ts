@@ -34,7 +34,7 @@ export const settingsContract = {
   put: mutation({
     method: "PUT",
     path: "/settings/{key}",
-    access: "admin",
+    access: "operator",
     summary: 'Change a setting: {"value":"..."}; a bad value is refused naming the key.',
     input: z.object({
       key: ZSettingKey,

@@ -11,6 +11,7 @@ import { QueuedSection } from "./QueuedSection.tsx";
 import { REFRESH_MS } from "./refresh.ts";
 import { WatchdogSection } from "./WatchdogSection.tsx";
 import { WorkersTable } from "./WorkersTable.tsx";
+import { WorkspaceDispatchSwitch } from "./WorkspaceDispatchSwitch.tsx";
 
 /** Operacion → Automatizaciones: the runbook's diagnostics without SSH. */
 export function AutomationsPage() {
@@ -60,6 +61,7 @@ export function AutomationsPage() {
         <>
           {health.error ? <ErrorBox error={health.error} onRetry={() => void health.refetch()} /> : null}
           <HealthSummary health={health.data} />
+          <WorkspaceDispatchSwitch />
           <WorkersTable workers={health.data.workers} />
           <div className="grid-2">
             <DispatchingSection rows={health.data.dispatching} />

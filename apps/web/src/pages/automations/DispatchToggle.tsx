@@ -7,12 +7,12 @@ import { useT } from "../../i18n/index.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
 
-/** Turns dispatch_enabled on or off; turning it on while health has problems asks first. */
+/** Turns dispatch_enabled, the instance's switch (instance admins), on or off; turning it on while health has problems asks first. */
 export function DispatchToggle({ health }: { health: THealth }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { canAct } = useSession();
+  const { isInstanceAdmin } = useSession();
   const [confirming, setConfirming] = useState(false);
   const put = useMutation(
     trpc.settings.put.mutationOptions({
@@ -23,7 +23,7 @@ export function DispatchToggle({ health }: { health: THealth }) {
       },
     }),
   );
-  if (!canAct) return null;
+  if (!isInstanceAdmin) return null;
   const enabled = health.dispatch_enabled;
   const noFreshWorker = health.worker_summary.fresh === 0;
   const set = (value: boolean) => put.mutate({ key: "dispatch_enabled", value: value ? "true" : "false" });
