@@ -28,7 +28,10 @@ if (generated.adminPassword || generated.serviceToken) {
   const lines = ["", "  OPS Center first start: generated credentials (shown once, store them now)"];
   if (generated.adminPassword) lines.push(`    admin user:      ${generated.adminUser}`, `    admin password:  ${generated.adminPassword}`);
   if (generated.serviceToken) lines.push(`    service token:   ${generated.serviceToken}`);
-  lines.push("  Set OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and OPS_SERVICE_TOKEN to choose your own.", "");
+  lines.push(
+    "  Sign in and follow Operación → Puesta en marcha to change them, or set OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and OPS_SERVICE_TOKEN.",
+    "",
+  );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 process.stdout.write(`OPS Center ready at ${url}/ (API ${url}/api, tRPC ${url}/trpc)\n`);

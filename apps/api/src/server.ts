@@ -133,7 +133,16 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
 
   const webDist = env.OPS_WEB_DIST ?? defaultWebDist;
   if (existsSync(join(webDist, "index.html"))) {
-    await app.register(fastifyStatic, { root: webDist, wildcard: false });
+    await app.register(fastifyStatic, {
+      root: webDist,
+      wildcard: false,
+      // The build writes .br/.gz beside each asset (apps/web/vite.config.ts): sent as they are.
+      preCompressed: true,
+      // Hashed file names change with their content: cache them for good; index.html is always asked again.
+      setHeaders: (reply, path) => {
+        reply.header("cache-control", /[\\/]assets[\\/]/.test(path) ? "public, max-age=31536000, immutable" : "no-cache");
+      },
+    });
     // Client-side routes fall back to the SPA shell.
     app.get("/*", async (_req, reply) => reply.type("text/html").sendFile("index.html"));
   } else {

@@ -28,6 +28,8 @@ export interface TestApi {
   /** The typed tRPC client built from the contract alone, as the launcher builds it. */
   trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
   trpcAs(headers: Record<string, string>): ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** Credentials the first start generated (none when the env set them). */
+  generated: Awaited<ReturnType<typeof bootstrapCredentials>>["generated"];
   /** Signs in and returns the session cookie header. */
   login(username?: string, password?: string): Promise<Record<string, string>>;
   close(): Promise<void>;
@@ -54,7 +56,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
   const database = await createDb({ databaseUrl: env.DATABASE_URL, dataDir: env.OPS_DATA_DIR, maxConnections: 30 });
   await database.migrate();
   await seedDefaults(database.db);
-  await bootstrapCredentials(database.db, env);
+  const { generated } = await bootstrapCredentials(database.db, env);
   // Logged at debug (request lines included) into the run's log folder for the secrets scan.
   const logFile = pino.destination({ dest: testLogFile(`api-inprocess-${kind}`), sync: true });
   const { app, deps } = await buildServer(env, database, createLogger("debug", logFile));
@@ -74,6 +76,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
     restAs: (headers) => restClient(apiBase, headers),
     trpc: trpcAs({ [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN }),
     trpcAs,
+    generated,
     async login(username = ADMIN.username, password = ADMIN.password) {
       const res = await fetch(`${apiBase}/auth/login`, {
         method: "POST",

@@ -129,7 +129,8 @@ describe.each(DB_KINDS)("hostile input on every REST endpoint (%s)", (kind) => {
         { numRuns: 25, seed: 4242, endOnFailure: true },
       );
     }
-  });
+    // 25 runs per endpoint, two state fingerprints each: the time grows with the REST surface.
+  }, 240_000);
 
   it("refuses malformed JSON, bad UTF-8, wrong content types, oversized and deeply nested bodies", async () => {
     const bodies: Array<[string, string | Buffer, string]> = [

@@ -140,6 +140,32 @@ describe("access policy against the live API", () => {
       }
       case "dispatch.reconcileStale":
         return { input: { minutes: 20 } };
+      case "dispatch.reconcilePreview":
+        return { input: { minutes: 20 } };
+      case "auth.changePassword": {
+        const password = USERS[caller]?.[1] ?? "any-current-password";
+        return { input: { current_password: password, new_password: `${password}-changed` } };
+      }
+      case "workspaces.create":
+        return { input: { name: `policy ${++n}` } };
+      case "workspaces.rename":
+        return { input: { id: 1, name: "Default" } };
+      case "users.create":
+        return { input: { username: `policy-user-${++n}`, password: "policy-password-123" } };
+      case "users.disable": case "users.enable": case "users.resetPassword": {
+        const user = (await svc("POST", "/users", { username: `policy-user-${++n}`, password: "policy-password-123" })).body;
+        if (name === "users.enable") await svc("POST", `/users/${user.id}/disable`);
+        return { input: name === "users.resetPassword" ? { id: user.id, password: "policy-password-456" } : { id: user.id } };
+      }
+      case "memberships.list":
+        return { input: { workspace_id: 1 } };
+      case "memberships.add": case "memberships.setRole": case "memberships.remove": {
+        const username = `policy-member-${++n}`;
+        const user = (await svc("POST", "/users", { username, password: "policy-password-123" })).body;
+        if (name === "memberships.add") return { input: { workspace_id: 1, username, role: "member" } };
+        await svc("POST", "/workspaces/1/members", { username, role: "member" });
+        return { input: name === "memberships.setRole" ? { workspace_id: 1, user_id: user.id, role: "admin" } : { workspace_id: 1, user_id: user.id } };
+      }
       case "dispatch.removeWorker": {
         const worker = `policy-rm-${++n}`;
         await svc("POST", "/dispatch/heartbeat", { worker_id: worker, hostname: "h", pid: 1, version: "v", agent_slugs: [], free_slots: 0 });
@@ -175,6 +201,11 @@ describe("access policy against the live API", () => {
     const query = def.method === "GET" && Object.keys(rest).length ? `?${new URLSearchParams(rest as Record<string, string>)}` : "";
     const res = await api.restAs(callerHeaders)(def.method, `${path}${query}`, def.method === "GET" ? undefined : rest);
     expect(res.status, `${name} as ${caller}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+    if (name === "auth.changePassword" && res.status === 200) {
+      // Put the caller's password back, so later sign-ins still work.
+      const back = await api.restAs(callerHeaders)("POST", "/auth/password", { current_password: input.new_password, new_password: input.current_password });
+      expect(back.status).toBe(200);
+    }
     if (name === "settings.rotateServiceToken" && res.status === 200) {
       // Put the suite's token back, so later checks can still act as the service.
       const restore = await api.restAs(headers["instance admin"])("PUT", "/settings/service_api_token", { value: SERVICE_TOKEN });

@@ -262,7 +262,7 @@ describe("health and the dispatch explanation show the pools", () => {
     expect(health.problems).toContainEqual({
       code: "WORKER_USES_SERVICE_TOKEN",
       message: "launcher vm-legacy uses the service token; issue it a worker token",
-      params: { worker_id: "vm-legacy", count: 1 },
+      params: { workers: "vm-legacy", count: 1 },
     });
     expect(health.workers.find((w: Body) => w.worker_id === "vm-legacy")).toMatchObject({ credential: "service", workspace_ids: null });
     expect(health.workers.find((w: Body) => w.worker_id === "vm-modern")).toMatchObject({ credential: "worker_token", workspace_ids: null });

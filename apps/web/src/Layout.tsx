@@ -26,7 +26,7 @@ function WorkspaceSwitch() {
   if (!workspaces.data || workspaces.data.length < 2) return null;
   return (
     <label className="inline-field">
-      <span>{t("workspace.label")}</span>
+      <span className="sr-only">{t("workspace.label")}</span>
       <select value={workspaceId} onChange={(e) => setWorkspaceId(Number(e.target.value))}>
         {workspaces.data.map((w) => (
           <option key={w.id} value={w.id}>
@@ -38,11 +38,12 @@ function WorkspaceSwitch() {
   );
 }
 
+/** Who is signed in, in a menu: the role, My account, sign out. Small, so the header stays one line. */
 function UserMenu() {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { me, canAct } = useSession();
+  const { me, roleKey } = useSession();
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSettled: async () => {
@@ -55,20 +56,44 @@ function UserMenu() {
     }),
   );
   return (
-    <div className="user-menu">
-      <span className="muted">
-        {t("auth.signedInAs", { user: me.username })} ({canAct ? t("auth.roleAdmin") : t("auth.roleMember")})
-      </span>
-      <button type="button" className="btn" onClick={() => logout.mutate({})} disabled={logout.isPending}>
-        {t("auth.logout")}
-      </button>
-    </div>
+    <details className="user-menu">
+      <summary>
+        <span className="user-name">{me.username}</span> <span className="user-role">({t(roleKey)})</span>
+      </summary>
+      <div className="user-menu-panel">
+        <p className="muted small">{t("auth.signedInAs", { user: `${me.username} (${t(roleKey)})` })}</p>
+        {me.kind === "user" ? (
+          <Link to={PATHS.cuenta} className="btn" onClick={(e) => e.currentTarget.closest("details")?.removeAttribute("open")}>
+            {t("account.title")}
+          </Link>
+        ) : null}
+        <button type="button" className="btn" onClick={() => logout.mutate({})} disabled={logout.isPending}>
+          {t("auth.logout")}
+        </button>
+      </div>
+    </details>
+  );
+}
+
+/** Instance admins see, on every page, that the first-run steps are not done yet. */
+function SetupBanner() {
+  const t = useT();
+  const trpc = useTRPC();
+  const { isInstanceAdmin } = useSession();
+  const { path } = useLocation();
+  const health = useQuery(trpc.dispatch.health.queryOptions({}, { enabled: isInstanceAdmin, staleTime: 10_000 }));
+  const pending = health.data?.problems.some((p) => p.code === "DEFAULT_CREDENTIALS" || p.code === "AGENT_NOT_COVERED");
+  if (!isInstanceAdmin || !pending || path === PATHS.puestaEnMarcha) return null;
+  return (
+    <p className="banner banner-setup" role="note">
+      {t("setup.banner")} <Link to={PATHS.puestaEnMarcha}>{t("setup.open")}</Link>
+    </p>
   );
 }
 
 export function Layout({ children }: { children: ReactNode }) {
   const t = useT();
-  const { canAct } = useSession();
+  const { canAct, isInstanceAdmin } = useSession();
   return (
     <div className="shell">
       <a href="#main" className="skip-link">
@@ -78,21 +103,24 @@ export function Layout({ children }: { children: ReactNode }) {
         <Link to={PATHS.automatizaciones} className="brand">
           {t("app.title")}
         </Link>
-        <nav aria-label={t("nav.main")} className="nav">
-          <div className="nav-group">
-            <span className="nav-group-label">{t("nav.operacion")}</span>
-            <NavLink to={PATHS.automatizaciones} label="nav.automatizaciones" />
-          </div>
-          <NavLink to={PATHS.tareas} label="nav.tareas" />
-          <NavLink to={PATHS.agentes} label="nav.agentes" />
-          <NavLink to={PATHS.ajustes} label="nav.ajustes" />
-        </nav>
         <div className="topbar-tools">
           <WorkspaceSwitch />
           <LanguageSwitch />
           <UserMenu />
         </div>
+        <nav aria-label={t("nav.main")} className="nav">
+          <div className="nav-group">
+            <span className="nav-group-label">{t("nav.operacion")}</span>
+            <NavLink to={PATHS.automatizaciones} label="nav.automatizaciones" />
+            {isInstanceAdmin ? <NavLink to={PATHS.puestaEnMarcha} label="nav.puesta" /> : null}
+          </div>
+          <NavLink to={PATHS.tareas} label="nav.tareas" />
+          <NavLink to={PATHS.agentes} label="nav.agentes" />
+          {canAct ? <NavLink to={PATHS.personas} label="nav.personas" /> : null}
+          <NavLink to={PATHS.ajustes} label="nav.ajustes" />
+        </nav>
       </header>
+      <SetupBanner />
       {canAct ? null : (
         <p className="banner" role="note">
           {t("auth.readOnly")}

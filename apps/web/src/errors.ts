@@ -1,8 +1,8 @@
-import { hasMessage, type Translate } from "./i18n/index.tsx";
+import type { TMessageParams } from "@ops/contract";
 
 interface ErrorLike {
   message?: unknown;
-  data?: { opsCode?: unknown; field?: unknown; code?: unknown } | null;
+  data?: { opsCode?: unknown; field?: unknown; code?: unknown; params?: unknown } | null;
 }
 
 /** The API's machine-readable code (`error.data.opsCode`), or NETWORK when the request never got an answer. */
@@ -20,16 +20,13 @@ export function errorField(error: unknown): string | undefined {
   return data && typeof data.field === "string" ? data.field : undefined;
 }
 
+/** The parameters the API words the error with (`params.reason`: the rule that refused). */
+export function errorParams(error: unknown): TMessageParams {
+  const params = (error as ErrorLike | null)?.data?.params;
+  return params && typeof params === "object" && !Array.isArray(params) ? (params as TMessageParams) : {};
+}
+
 export function errorMessage(error: unknown): string {
   const message = (error as ErrorLike | null)?.message;
   return typeof message === "string" ? message : String(error);
-}
-
-/** A sentence for people (localized by code) plus the server's exact words. */
-export function describeError(error: unknown, t: Translate): { summary: string; detail: string | undefined; code: string | undefined } {
-  const code = errorCode(error);
-  const key = `error.${code}`;
-  const summary = code && hasMessage(key) ? t(key) : t("error.generic");
-  const detail = errorMessage(error);
-  return { summary, detail: detail && detail !== summary ? detail : undefined, code };
 }

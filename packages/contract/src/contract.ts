@@ -5,9 +5,11 @@ import { authContract } from "./routers/auth.ts";
 import { commentsContract } from "./routers/comments.ts";
 import { contextContract } from "./routers/context.ts";
 import { dispatchContract } from "./routers/dispatch.ts";
+import { membershipsContract } from "./routers/memberships.ts";
 import { settingsContract } from "./routers/settings.ts";
 import { tasksContract } from "./routers/tasks.ts";
 import { timeLogsContract } from "./routers/time-logs.ts";
+import { usersContract } from "./routers/users.ts";
 import { workersContract } from "./routers/workers.ts";
 import { workspacesContract } from "./routers/workspaces.ts";
 
@@ -18,6 +20,8 @@ import { workspacesContract } from "./routers/workspaces.ts";
 export const contract = {
   auth: authContract,
   workspaces: workspacesContract,
+  memberships: membershipsContract,
+  users: usersContract,
   agents: agentsContract,
   tasks: tasksContract,
   context: contextContract,

@@ -1,3 +1,5 @@
+import type { TMessageParams } from "./messages.ts";
+
 /** Machine-readable error codes; scripts branch on `code` in REST errors. */
 export const OPS_ERROR_CODES = [
   "VALIDATION",
@@ -11,6 +13,7 @@ export const OPS_ERROR_CODES = [
   "AGENT_INACTIVE",
   "BLOCKED",
   "BAD_STATUS",
+  "AGENT_IN_USE",
   "NOT_INTERACTIVE",
   "DONE_GUARD",
   "STALE_CLAIM",
@@ -19,7 +22,11 @@ export const OPS_ERROR_CODES = [
 ] as const;
 export type OpsErrorCode = (typeof OPS_ERROR_CODES)[number];
 
-/** REST body of every error. */
+/**
+ * REST body of every error: the code scripts branch on, an English message,
+ * the offending input field, and the parameters the app renders its own
+ * words with (`params.reason` names the rule that refused, messages.ts).
+ */
 export interface RestError {
-  error: { code: OpsErrorCode | string; message: string; field?: string };
+  error: { code: OpsErrorCode | string; message: string; field?: string; params?: TMessageParams };
 }

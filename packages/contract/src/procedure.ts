@@ -5,6 +5,7 @@ import type {
   TRPCQueryProcedure,
 } from "@trpc/server";
 import type { z } from "zod";
+import type { TMessageParams } from "./messages.ts";
 
 /**
  * Who may call a procedure, at the least. Workspace-scoped procedures further
@@ -56,6 +57,8 @@ export interface OpsErrorData {
   opsCode: string;
   /** The offending input field, for validation errors. */
   field?: string | undefined;
+  /** What the app needs to say it in words (messages.ts): `reason` and the values. */
+  params?: TMessageParams | undefined;
 }
 
 export type OpsErrorShape = TRPCDefaultErrorShape & {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZMessageParams } from "./messages.ts";
 
 /*
  * The vocabulary every router shares: task statuses and the groups the
@@ -57,13 +58,9 @@ export const ZWorkerId = z.string().min(1).max(200).regex(WORKER_ID_PATTERN, {
 });
 
 /**
- * Something wrong, for scripts (`code`), for people (`message`, in English) and
- * for the app's catalogues (`params`, the values the message names): health
- * problems, dispatch reasons.
+ * Something wrong, for scripts (`code`), for curl users (`message`, English)
+ * and for the app (`code` and `params`, rendered in the reader's language):
+ * health problems, dispatch reasons. The known codes are in messages.ts.
  */
-export const ZProblem = z.object({
-  code: z.string(),
-  message: z.string(),
-  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-});
+export const ZProblem = z.object({ code: z.string(), message: z.string(), params: ZMessageParams.optional() });
 export type TProblem = z.infer<typeof ZProblem>;

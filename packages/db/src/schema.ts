@@ -35,6 +35,9 @@ export const users = pgTable("users", {
   passwordHash: text().notNull(),
   isInstanceAdmin: boolean().notNull().default(false),
   passwordChangedAt: tstz().notNull().defaultNow(),
+  // A disabled user cannot sign in and its sessions stop working; kept, not
+  // deleted, so the audit log's actors still name someone.
+  disabledAt: tstz(),
   createdAt: createdAt(),
 });
 

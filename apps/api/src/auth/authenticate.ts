@@ -80,7 +80,7 @@ async function sessionPrincipal(db: Db, cookie: string): Promise<Principal | und
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, new Date())));
+    .where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, new Date()), isNull(users.disabledAt)));
   // A password rotation revokes every session opened before it.
   if (!row || row.createdAt < row.passwordChangedAt) return undefined;
   const roles = await db

@@ -1,11 +1,15 @@
 import { type Db, type DbOrTx, readSetting, writeSetting } from "@ops/db";
 import type { Env } from "../env.ts";
-import { generateToken, hashToken, tokenMatchesHash } from "./crypto.ts";
+import { generateToken, hashPassword, hashToken, tokenMatchesHash, verifyPassword } from "./crypto.ts";
 import { anyInstanceAdmin, upsertAdmin } from "./login.ts";
 import { ensureAuditNameKey } from "./signin-target.ts";
 
 /** Internal marker: the admin or token was generated at first start and should be rotated. */
 const GENERATED_DEFAULTS_KEY = "_generated_defaults";
+/** Internal marker: the OPS_ADMIN_USER/OPS_ADMIN_PASSWORD last applied (user and a scrypt hash of the password). */
+const ADMIN_ENV_APPLIED_KEY = "_admin_env_applied";
+/** The username of the admin generated at first start. */
+export const GENERATED_ADMIN_USER = "admin";
 
 type GeneratedCredential = "service_token" | "admin";
 
@@ -33,9 +37,9 @@ export async function bootstrapCredentials(db: Db, env: Env): Promise<BootstrapR
   }
 
   if (env.OPS_ADMIN_USER && env.OPS_ADMIN_PASSWORD) {
-    await upsertAdmin(db, env.OPS_ADMIN_USER, env.OPS_ADMIN_PASSWORD);
+    await applyAdminFromEnv(db, env.OPS_ADMIN_USER, env.OPS_ADMIN_PASSWORD);
   } else if (!(await anyInstanceAdmin(db))) {
-    generated.adminUser = "admin";
+    generated.adminUser = GENERATED_ADMIN_USER;
     generated.adminPassword = generateToken(18);
     await upsertAdmin(db, generated.adminUser, generated.adminPassword);
   }
@@ -59,4 +63,27 @@ export async function generatedCredentials(db: DbOrTx): Promise<GeneratedCredent
 export async function forgetGeneratedServiceToken(db: DbOrTx): Promise<void> {
   const flags = (await generatedCredentials(db)).filter((f) => f !== "service_token");
   await writeSetting(db, GENERATED_DEFAULTS_KEY, flags.join(","), "system");
+}
+
+/**
+ * Applies OPS_ADMIN_USER/OPS_ADMIN_PASSWORD only when they differ from the
+ * values applied before: a restart with new values rotates the admin, while a
+ * restart with the same values keeps a password changed in the app since.
+ */
+async function applyAdminFromEnv(db: Db, username: string, password: string): Promise<void> {
+  const applied = await readSetting(db, ADMIN_ENV_APPLIED_KEY);
+  const separator = applied?.lastIndexOf(":") ?? -1;
+  if (applied && applied.slice(0, separator) === username && (await verifyPassword(password, applied.slice(separator + 1)))) {
+    return;
+  }
+  await upsertAdmin(db, username, password);
+  await writeSetting(db, ADMIN_ENV_APPLIED_KEY, `${username}:${await hashPassword(password)}`, "system");
+}
+
+/** The generated admin's password was replaced by a chosen one: drop the rotation warning. */
+export async function forgetGeneratedAdminPassword(db: DbOrTx, username: string): Promise<void> {
+  if (username !== GENERATED_ADMIN_USER) return;
+  const flags = await generatedCredentials(db);
+  if (!flags.includes("admin")) return;
+  await writeSetting(db, GENERATED_DEFAULTS_KEY, flags.filter((f) => f !== "admin").join(","), "system");
 }

@@ -61,6 +61,11 @@ export async function login(
     await audit(db, { actor: "anonymous", action: "auth.login_failed", targetType: "user", targetId: target, ip });
     throw new OpsError("UNAUTHORIZED", "invalid username or password");
   }
+  // Said only to someone who knows the password: it reveals nothing to a guesser.
+  if (user.disabledAt) {
+    await audit(db, { actor: "anonymous", action: "auth.login_disabled", targetType: "user", targetId: username, ip });
+    throw new OpsError("UNAUTHORIZED", "this account is disabled", { params: { reason: "account_disabled" } });
+  }
   const cookie = generateToken();
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
   await db.insert(sessions).values({ idHash: hashToken(cookie), userId: user.id, expiresAt, ip });

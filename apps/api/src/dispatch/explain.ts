@@ -1,4 +1,4 @@
-import { IN_FLIGHT_STATUSES, isStatusIn, type TProblem } from "@ops/contract";
+import { IN_FLIGHT_STATUSES, isStatusIn, type TDispatchReasonCode, type TMessageParams, type TProblem } from "@ops/contract";
 import { agents, type Db, queryRows, workspaces } from "@ops/db";
 import { eq, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
@@ -16,20 +16,23 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
   const task = await getTaskFor(db, principal, id);
   const settings = await readDispatchSettings(db);
   const reasons: TProblem[] = [];
-  const add = (code: string, message: string, params?: TProblem["params"]) => reasons.push({ code, message, ...(params ? { params } : {}) });
+  const add = (code: TDispatchReasonCode, message: string, params: TMessageParams = {}) => reasons.push({ code, message, params });
 
   if (task.archivedAt) add("ARCHIVED", "the task is archived");
   if (task.status !== "queued") {
-    add("NOT_QUEUED", isStatusIn(IN_FLIGHT_STATUSES, task.status)
-      ? `the task is already ${task.status} on ${task.claimedBy ?? "a worker"}`
-      : `the task is ${task.status}, not queued; dispatch it first`);
+    const inFlight = isStatusIn(IN_FLIGHT_STATUSES, task.status);
+    add(
+      "NOT_QUEUED",
+      inFlight ? `the task is already ${task.status} on ${task.claimedBy ?? "a worker"}` : `the task is ${task.status}, not queued; dispatch it first`,
+      { status: task.status, in_flight: inFlight, worker: task.claimedBy },
+    );
   }
   if (task.execution !== "interactive") add("NOT_INTERACTIVE", "the task is manual; only interactive tasks are dispatched");
   if (task.sensitive && !task.approvedAt) add("HUMAN_GATE", "sensitive task waiting for an admin's approval (Human Gate)");
-  if (task.blocked) add("BLOCKED", `the task is blocked: ${task.blockedReason ?? "no reason given"}`);
+  if (task.blocked) add("BLOCKED", `the task is blocked: ${task.blockedReason ?? "no reason given"}`, { blocked_reason: task.blockedReason });
   const [agent] = task.agentId === null ? [] : await db.select().from(agents).where(eq(agents.id, task.agentId));
   if (!agent) add("NO_AGENT", "the task has no agent");
-  else if (!agent.active) add("AGENT_INACTIVE", `agent ${agent.slug} is inactive`);
+  else if (!agent.active) add("AGENT_INACTIVE", `agent ${agent.slug} is inactive`, { agent: agent.slug });
   if (!settings.dispatchEnabled) add("DISPATCH_DISABLED", "dispatch_enabled is false: launchers receive no work");
   const [workspace] = await db.select({ enabled: workspaces.dispatchEnabled }).from(workspaces).where(eq(workspaces.id, task.workspaceId));
   if (workspace && !workspace.enabled) {
@@ -44,19 +47,29 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
     if (fresh.length > 0 && serving.length === 0) {
       add("NO_WORKER_FOR_WORKSPACE", `no fresh worker serves workspace ${task.workspaceId}`, { workspace_id: task.workspaceId });
     } else if (withSlug.length === 0) {
-      add("NO_WORKER_FOR_AGENT", `no fresh worker reports agent ${agent.slug} as usable (${fresh.length} fresh worker(s))`);
+      add("NO_WORKER_FOR_AGENT", `no fresh worker reports agent ${agent.slug} as usable (${fresh.length} fresh worker(s))`, {
+        agent: agent.slug,
+        fresh_workers: fresh.length,
+      });
     } else if (withModel.length === 0) {
-      add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${[...new Set(withSlug.flatMap((w) => w.models))].join(", ") || "none"})`);
+      const filters = [...new Set(withSlug.flatMap((w) => w.models))];
+      add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${filters.join(", ") || "none"})`, {
+        agent: agent.slug,
+        model: task.model,
+        filters,
+      });
     } else if (withModel.every((w) => w.free_slots === 0)) {
-      add("NO_FREE_SLOT", `every matching worker is busy (${withModel.map((w) => w.worker_id).join(", ")})`);
+      add("NO_FREE_SLOT", `every matching worker is busy (${withModel.map((w) => w.worker_id).join(", ")})`, { workers: withModel.map((w) => w.worker_id) });
     }
     const { total, bySlug } = await countInFlight(db);
     if (settings.maxConcurrent > 0 && total >= settings.maxConcurrent) {
-      add("CAPACITY", `global cap reached: ${total} of ${settings.maxConcurrent} tasks in flight`);
+      add("CAPACITY", `global cap reached: ${total} of ${settings.maxConcurrent} tasks in flight`, { running: total, cap: settings.maxConcurrent, agent: null });
     }
     const cap = settings.agentCaps[agent.slug];
     const running = bySlug.get(agent.slug) ?? 0;
-    if (cap !== undefined && running >= cap) add("CAPACITY", `agent cap reached: ${running} of ${cap} ${agent.slug} tasks in flight`);
+    if (cap !== undefined && running >= cap) {
+      add("CAPACITY", `agent cap reached: ${running} of ${cap} ${agent.slug} tasks in flight`, { running, cap, agent: agent.slug });
+    }
   }
   const dispatchableNow = reasons.length === 0;
   if (dispatchableNow && task.status === "queued") {
@@ -66,7 +79,8 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
           and (priority > ${task.priority} or (priority = ${task.priority}
                and (queued_at, id) < (select queued_at, id from tasks where id = ${task.id})))`,
     );
-    if (Number(ahead?.n ?? 0) > 0) add("QUEUED_BEHIND", `${ahead!.n} task(s) for ${task.agentSlug} are ahead of it in the queue`);
+    const n = Number(ahead?.n ?? 0);
+    if (n > 0) add("QUEUED_BEHIND", `${n} task(s) for ${task.agentSlug} are ahead of it in the queue`, { count: n, agent: task.agentSlug });
   }
   return {
     task_id: task.id,

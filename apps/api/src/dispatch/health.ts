@@ -9,7 +9,7 @@ import { poolProblems } from "./pools.ts";
 
 // Counts are instance-wide (dispatch is one switch); task titles are shown
 // only for workspaces the caller belongs to.
-function visibleWorkspaces(principal: Principal) {
+export function visibleWorkspaces(principal: Principal) {
   if (principal.kind !== "user" || principal.isInstanceAdmin) return sql`true`;
   const ids = [...principal.roles.keys()].map(Number);
   return ids.length ? sql.raw(`t.workspace_id in (${ids.join(",")})`) : sql`false`;
@@ -91,12 +91,14 @@ export async function dispatchHealth(db: Db, principal: Principal) {
     problems.push({
       code: "NO_FRESH_WORKER",
       message: `dispatch is enabled but no worker has sent a heartbeat in the last ${settings.workerStaleSeconds}s`,
+      params: { seconds: settings.workerStaleSeconds },
     });
   }
   if (staleDispatching > 0) {
     problems.push({
       code: "STALE_DISPATCHING",
       message: `${staleDispatching} stale task(s) in flight (in dispatching for more than ${settings.staleMinutes} min, or held by a worker lost or that never got its claim); the watchdog recovers them on its next pass, or run it now (Reconciliar stale)`,
+      params: { count: staleDispatching, minutes: settings.staleMinutes },
     });
   }
   if (settings.dispatchEnabled && fresh.length > 0) {
@@ -105,6 +107,7 @@ export async function dispatchHealth(db: Db, principal: Principal) {
       problems.push({
         code: "AGENT_NOT_COVERED",
         message: `active agent(s) ${uncovered.join(", ")} are not usable on any fresh worker; deactivate them or fix the runtime (npm run worker:doctor)`,
+        params: { agents: uncovered },
       });
     }
   }
@@ -113,7 +116,8 @@ export async function dispatchHealth(db: Db, principal: Principal) {
   if (generated.length > 0) {
     problems.push({
       code: "DEFAULT_CREDENTIALS",
-      message: `generated ${generated.join(" and ")} credentials are in use; set OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and OPS_SERVICE_TOKEN before enabling dispatch`,
+      message: `generated ${generated.join(" and ")} credentials are in use; change the admin password (the app's first-run page, or OPS_ADMIN_USER/OPS_ADMIN_PASSWORD) and rotate the service token (OPS_SERVICE_TOKEN) before enabling dispatch`,
+      params: { credentials: generated },
     });
   }
   return {

@@ -29,10 +29,10 @@ export async function poolProblems(db: Db, settings: DispatchSettings): Promise<
   const n = Number(service?.n ?? 0);
   if (n === 1) {
     const id = service!.ids![0]!;
-    problems.push({ code: "WORKER_USES_SERVICE_TOKEN", message: `launcher ${id} uses the service token; issue it a worker token`, params: { worker_id: id, count: 1 } });
+    problems.push({ code: "WORKER_USES_SERVICE_TOKEN", message: `launcher ${id} uses the service token; issue it a worker token`, params: { workers: id, count: 1 } });
   } else if (n > 1) {
     const ids = `${service!.ids!.join(", ")}${n > MAX_LISTED ? ", …" : ""}`;
-    problems.push({ code: "WORKER_USES_SERVICE_TOKEN", message: `${n} launchers use the service token (${ids}); issue each a worker token`, params: { worker_ids: ids, count: n } });
+    problems.push({ code: "WORKER_USES_SERVICE_TOKEN", message: `${n} launchers use the service token (${ids}); issue each a worker token`, params: { workers: ids, count: n } });
   }
   if (!settings.dispatchEnabled) return problems;
   // With no fresh worker at all, NO_FRESH_WORKER says it already.

@@ -2,6 +2,7 @@ import { type Contract, IN_FLIGHT_STATUSES, type ProcedureInput, type TTask } fr
 import { type Db, queryPrepared } from "@ops/db";
 import { sql } from "drizzle-orm";
 import { audit } from "../audit.ts";
+import { resolveAlertsAnsweredBySuccess } from "../domain/alerts.ts";
 import { blockAfterFailure, minutesOf } from "../domain/dispatch-failure.ts";
 import { toTaskDto } from "../domain/serialize.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
@@ -130,5 +131,7 @@ export async function reportFinished(
         select * from done`,
   );
   if (!row) return refuseReport(db, input, pool);
+  // The run the failure alerts were about has now succeeded: they are answered.
+  await resolveAlertsAnsweredBySuccess(db, input.id, input.worker_id);
   return toTaskDto(taskFromRaw(row));
 }

@@ -121,12 +121,18 @@ export async function deleteAgent(db: Db, principal: Principal, id: number, ip: 
     const [existing] = await tx.select().from(agents).where(eq(agents.id, id)).for("update");
     if (!existing) throw notFound(`agent ${id}`);
     assertWorkspaceRole(principal, existing.workspaceId, "admin", `agent ${id}`);
-    const [busy] = await queryRows<{ n: number }>(
+    // A task that still names the agent would silently lose it: refuse while any
+    // task not archived uses it. Archived tasks keep their history with no agent.
+    const [used] = await queryRows<{ n: number; live: number }>(
       tx,
-      sql`select count(*)::int as n from tasks where agent_id = ${id} and status in ${literalList(CANCELLABLE_STATUSES)}`,
+      sql`select count(*)::int as n, count(*) filter (where status in ${literalList(CANCELLABLE_STATUSES)})::int as live
+          from tasks where agent_id = ${id} and archived_at is null`,
     );
-    if (Number(busy?.n ?? 0) > 0) {
-      throw new OpsError("BAD_STATUS", `agent ${existing.slug} has ${busy!.n} queued or running task(s); cancel them first`);
+    const n = Number(used?.n ?? 0);
+    if (n > 0) {
+      throw new OpsError("AGENT_IN_USE", `agent ${existing.slug} is used by ${n} task(s) (${Number(used?.live ?? 0)} queued or running); deactivate it instead, or archive those tasks or give them another agent`, {
+        params: { agent: existing.slug, tasks: n, live: Number(used?.live ?? 0) },
+      });
     }
     await tx.delete(agents).where(eq(agents.id, id));
     await audit(tx, { actor: actorName(principal), action: "agent.deleted", targetType: "agent", targetId: id, details: { slug: existing.slug }, ip });

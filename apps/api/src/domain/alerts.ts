@@ -37,6 +37,32 @@ export async function raiseTaskAlert(
   return { newlyOpen: existing?.status !== "open", occurrences: Number(row?.occurrences ?? 1) };
 }
 
+/** The alerts a successful run answers: its earlier failures. A recurring-failure alert stays for a person to triage. */
+const ANSWERED_BY_SUCCESS: AlertKind[] = ["dispatch_failed", "dispatch_stale"];
+
+/**
+ * A task's run succeeded: its open failure alerts are resolved by that
+ * success (resolved_by `system:run-succeeded`), each audited, in one statement.
+ * Returns the ids resolved.
+ */
+export async function resolveAlertsAnsweredBySuccess(db: DbOrTx, taskId: number, workerId: string): Promise<number[]> {
+  const resolved = await queryRows<{ id: number }>(
+    db,
+    sql`with resolved as (
+          update system_alerts set status = 'resolved', resolved_at = now(), resolved_by = 'system:run-succeeded'
+          where task_id = ${taskId} and status = 'open' and kind in ${sql.raw(`(${ANSWERED_BY_SUCCESS.map((k) => `'${k}'`).join(",")})`)}
+          returning id, kind
+        ), entry as (
+          insert into audit_log (actor, action, target_type, target_id, details)
+          select ${`worker:${workerId}`}, 'alert.resolved_by_success', 'alert', id::text,
+                 jsonb_build_object('task_id', ${taskId}::int, 'kind', kind)
+          from resolved
+        )
+        select id from resolved`,
+  );
+  return resolved.map((r) => Number(r.id));
+}
+
 const alertColumns = { alert: systemAlerts, taskTitle: tasks.title };
 
 export async function listAlerts(

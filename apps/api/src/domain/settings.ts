@@ -1,4 +1,5 @@
 import {
+  agentCapsSlugs,
   defaultIntSetting,
   isSettingKey,
   SETTING_DEFAULTS,
@@ -8,7 +9,7 @@ import {
   type TSetting,
   validateSetting,
 } from "@ops/contract";
-import { type DbOrTx, opsSettings, readSetting, writeSetting } from "@ops/db";
+import { agents, type DbOrTx, opsSettings, readSetting, writeSetting } from "@ops/db";
 import { eq, inArray } from "drizzle-orm";
 import { hashToken } from "../auth/crypto.ts";
 import { audit } from "../audit.ts";
@@ -82,7 +83,8 @@ export async function putSetting(
   ip: string | null,
 ): Promise<TSetting> {
   const checked = validateSetting(key, rawValue);
-  if (!checked.ok) throw invalid(isSettingKey(key) ? "value" : "key", checked.message);
+  if (!checked.ok) throw invalid(isSettingKey(key) ? "value" : "key", checked.message, { reason: checked.reason, ...checked.params });
+  if (key === "dispatch_agent_caps") await assertKnownAgentSlugs(db, checked.value);
   const def = SETTINGS[key as SettingKey];
   const secret = "secret" in def && def.secret;
   const before = await readSetting(db, key);
@@ -96,6 +98,25 @@ export async function putSetting(
     ip,
   });
   return getSetting(db, key);
+}
+
+/**
+ * A cap for a slug no agent has would never apply: a typo ({"codx":2}) would
+ * leave the real agent uncapped without a word. Caps are instance-wide, so
+ * any workspace's agent counts.
+ */
+async function assertKnownAgentSlugs(db: DbOrTx, value: string): Promise<void> {
+  const slugs = agentCapsSlugs(value);
+  if (slugs.length === 0) return;
+  const known = new Set((await db.select({ slug: agents.slug }).from(agents).where(inArray(agents.slug, slugs))).map((r) => r.slug));
+  const unknown = slugs.filter((slug) => !known.has(slug));
+  if (unknown.length > 0) {
+    throw invalid("value", `dispatch_agent_caps names unknown agent slug(s): ${unknown.join(", ")}`, {
+      reason: "setting_unknown_agents",
+      key: "dispatch_agent_caps",
+      agents: unknown,
+    });
+  }
 }
 
 function toView(key: SettingKey, row: typeof opsSettings.$inferSelect | undefined): TSetting {

@@ -1,6 +1,7 @@
 import { authenticate } from "../auth/authenticate.ts";
 import { login, logout } from "../auth/login.ts";
 import { describePrincipal } from "../auth/principal.ts";
+import { changeOwnPassword } from "../domain/users.ts";
 import type { ApiImplementation } from "./implementation.ts";
 
 export const authProcedures: ApiImplementation["auth"] = {
@@ -13,6 +14,10 @@ export const authProcedures: ApiImplementation["auth"] = {
   logout: async ({ ctx }) => {
     if (ctx.principal.kind === "user") await logout(ctx.db, ctx.principal.sessionIdHash);
     ctx.cookies.clear();
+    return { ok: true };
+  },
+  changePassword: async ({ ctx, input }) => {
+    await changeOwnPassword(ctx.db, ctx.principal, input, ctx.ip);
     return { ok: true };
   },
   me: async ({ ctx }) => describePrincipal(ctx.principal),

@@ -6,6 +6,7 @@ import { dispatchHealth } from "../dispatch/health.ts";
 import { recordHeartbeat, removeWorker } from "../dispatch/heartbeat.ts";
 import { nextWithWait } from "../dispatch/next.ts";
 import { listWorkspaceDispatch } from "../dispatch/pools.ts";
+import { previewReconcile } from "../dispatch/reconcile-preview.ts";
 import { reportFailed, reportFinished, reportStarted } from "../dispatch/reports.ts";
 import { runWatchdogPass } from "../watchdog/reconcile.ts";
 import type { ApiImplementation } from "./implementation.ts";
@@ -73,6 +74,7 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
     });
     return { stale_minutes: pass.staleMinutes, reconciled: pass.taskIds.length, task_ids: pass.taskIds };
   },
+  reconcilePreview: ({ ctx, input }) => previewReconcile(ctx.db, ctx.principal, input.minutes),
   removeWorker: async ({ ctx, input }) => {
     await removeWorker(ctx.db, input.worker_id, actorName(ctx.principal), ctx.ip);
     return { ok: true };

@@ -14,7 +14,10 @@ export function restError(error: unknown): { status: number; body: RestError } {
   const data = errorData(trpcError);
   const status = getHTTPStatusCodeFromError(trpcError);
   const message = data.message ?? (status >= 500 && data.opsCode !== "UNAVAILABLE" ? "internal error" : trpcError.message);
-  return { status, body: { error: { code: data.opsCode, message, ...(data.field ? { field: data.field } : {}) } } };
+  return {
+    status,
+    body: { error: { code: data.opsCode, message, ...(data.field ? { field: data.field } : {}), ...(data.params ? { params: data.params } : {}) } },
+  };
 }
 
 const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");

@@ -6,7 +6,12 @@ const ERROR_SCHEMA = {
   properties: {
     error: {
       type: "object",
-      properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" } },
+      properties: {
+        code: { type: "string" },
+        message: { type: "string" },
+        field: { type: "string" },
+        params: { type: "object", description: "values the message is built from; `reason` names the rule that refused" },
+      },
       required: ["code", "message"],
     },
   },

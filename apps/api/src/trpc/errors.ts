@@ -1,6 +1,6 @@
-import type { OpsErrorCode } from "@ops/contract";
+import type { OpsErrorCode, TErrorReason, TMessageParams } from "@ops/contract";
 import { TRPCError } from "@trpc/server";
-import { ZodError } from "zod";
+import { type core, ZodError } from "zod";
 import { OpsError } from "../errors.ts";
 
 type TrpcCode = TRPCError["code"];
@@ -48,10 +48,12 @@ export function classifyError(error: unknown): OpsError | undefined {
   return undefined;
 }
 
-/** Data attached to every error shape: an ops code and, for validation, the field. */
-export function errorData(error: TRPCError): { opsCode: OpsErrorCode | string; field?: string; message?: string } {
+/** Data attached to every error shape: an ops code, for validation the field, and the params the app words it with. */
+export function errorData(error: TRPCError): { opsCode: OpsErrorCode | string; field?: string; message?: string; params?: TMessageParams } {
   const cause = error.cause;
-  if (cause instanceof OpsError) return { opsCode: cause.code, ...(cause.field ? { field: cause.field } : {}) };
+  if (cause instanceof OpsError) {
+    return { opsCode: cause.code, ...(cause.field ? { field: cause.field } : {}), ...(cause.params ? { params: cause.params } : {}) };
+  }
   if (cause instanceof ZodError || (error.code === "BAD_REQUEST" && cause && "issues" in cause)) {
     const issue = (cause as ZodError).issues[0];
     const field = issue?.path.join(".") || undefined;
@@ -59,6 +61,7 @@ export function errorData(error: TRPCError): { opsCode: OpsErrorCode | string; f
       opsCode: "VALIDATION",
       ...(field ? { field } : {}),
       message: issue ? `${field ? `${field}: ` : ""}${issue.message}` : "invalid input",
+      ...(issue ? { params: issueParams(issue, field) } : {}),
     };
   }
   const byStatus: Partial<Record<TrpcCode, string>> = {
@@ -73,4 +76,35 @@ export function errorData(error: TRPCError): { opsCode: OpsErrorCode | string; f
     PARSE_ERROR: "VALIDATION",
   };
   return { opsCode: byStatus[error.code] ?? (error.code === "CONFLICT" ? "CONFLICT" : "INTERNAL") };
+}
+
+type Bound = number | bigint | Date | undefined;
+const num = (v: Bound) => (v === undefined ? undefined : Number(v instanceof Date ? v.getTime() : v));
+
+/**
+ * A zod issue as the app words it: the rule (`reason`, one of ERROR_REASONS),
+ * the field and the limit. A refinement that names its own reason in its
+ * params (the contract's rules do) keeps it.
+ */
+export function issueParams(issue: core.$ZodIssue, field: string | undefined): TMessageParams {
+  const base: TMessageParams = field ? { field } : {};
+  const lengthLike = (origin: string) => origin === "string" || origin === "array" || origin === "set" || origin === "file";
+  switch (issue.code) {
+    case "too_small":
+      return { ...base, reason: (lengthLike(issue.origin) ? "too_short" : "too_small") satisfies TErrorReason, minimum: num(issue.minimum as Bound) ?? null };
+    case "too_big":
+      return { ...base, reason: (lengthLike(issue.origin) ? "too_long" : "too_big") satisfies TErrorReason, maximum: num(issue.maximum as Bound) ?? null };
+    case "invalid_type":
+      return { ...base, reason: "invalid_type", expected: String(issue.expected) };
+    case "invalid_format":
+      return { ...base, reason: "invalid_format", format: String(issue.format) };
+    case "invalid_value":
+      return { ...base, reason: "invalid_value", allowed: issue.values.map(String) };
+    case "unrecognized_keys":
+      return { ...base, reason: "unrecognized_keys", keys: issue.keys };
+    case "custom":
+      return { ...base, reason: "invalid_input", ...((issue.params ?? {}) as TMessageParams) };
+    default:
+      return { ...base, reason: "invalid_input" };
+  }
 }

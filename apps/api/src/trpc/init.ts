@@ -18,7 +18,14 @@ const t = initTRPC
       return {
         ...shape,
         message,
-        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, opsCode: data.opsCode, field: data.field },
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          opsCode: data.opsCode,
+          field: data.field,
+          ...(data.params ? { params: data.params } : {}),
+        },
       };
     },
   });

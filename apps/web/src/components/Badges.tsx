@@ -1,8 +1,15 @@
 import type { TTaskStatus } from "@ops/contract";
 import { useT } from "../i18n/index.tsx";
+import { statusLabel } from "../i18n/words.ts";
 
+/** A status in words; the API's value stays in `data-status` (and the tooltip) for those who know it. */
 export function StatusBadge({ status }: { status: TTaskStatus }) {
-  return <span className={`badge status-${status}`}>{status}</span>;
+  const t = useT();
+  return (
+    <span className={`badge status-${status}`} data-status={status} title={status}>
+      {statusLabel(t, status)}
+    </span>
+  );
 }
 
 export function BlockedBadge() {
@@ -15,5 +22,14 @@ export function SensitiveBadge() {
 
 export function FreshBadge({ fresh }: { fresh: boolean }) {
   const t = useT();
-  return <span className={`badge ${fresh ? "badge-ok" : "badge-warn"}`}>{fresh ? t("health.fresh") : t("health.stale")}</span>;
+  return <span className={`badge ${fresh ? "badge-ok" : "badge-warn"}`}>{fresh ? t("worker.fresh") : t("worker.stale")}</span>;
+}
+
+export function PriorityBadge({ priority }: { priority: number }) {
+  const t = useT();
+  return (
+    <span className={priority > 0 ? "badge badge-priority-high" : priority < 0 ? "badge badge-priority-low" : "badge"}>
+      {t("tasks.priority", { p: priority })}
+    </span>
+  );
 }

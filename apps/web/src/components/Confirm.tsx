@@ -1,7 +1,10 @@
-import { type ReactNode, useEffect, useRef } from "react";
+import { type ReactNode, useEffect, useId, useRef } from "react";
 import { useT } from "../i18n/index.tsx";
 
-/** An inline confirmation: focus moves to it, Escape cancels. */
+/**
+ * An inline confirmation. Focus goes to the safe choice (Cancel), so a
+ * reflexive Enter does nothing harmful; Escape cancels too.
+ */
 export function Confirm({
   title,
   children,
@@ -9,6 +12,7 @@ export function Confirm({
   onConfirm,
   onCancel,
   busy,
+  danger = true,
 }: {
   title: string;
   children?: ReactNode;
@@ -16,29 +20,31 @@ export function Confirm({
   onConfirm(): void;
   onCancel(): void;
   busy?: boolean;
+  danger?: boolean;
 }) {
   const t = useT();
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => confirmRef.current?.focus(), []);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const titleId = useId();
+  useEffect(() => cancelRef.current?.focus(), []);
   return (
     <div
       className="confirm"
       role="alertdialog"
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onKeyDown={(e) => {
         if (e.key === "Escape") onCancel();
       }}
     >
-      <p id="confirm-title" className="confirm-title">
+      <p id={titleId} className="confirm-title">
         {title}
       </p>
       {children}
       <div className="row">
-        <button ref={confirmRef} type="button" className="btn btn-danger" onClick={onConfirm} disabled={busy}>
-          {confirmLabel}
-        </button>
-        <button type="button" className="btn" onClick={onCancel}>
+        <button ref={cancelRef} type="button" className="btn" onClick={onCancel}>
           {t("common.cancel")}
+        </button>
+        <button type="button" className={danger ? "btn btn-danger" : "btn btn-primary"} onClick={onConfirm} disabled={busy}>
+          {confirmLabel}
         </button>
       </div>
     </div>

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
-import { describeError } from "../errors.ts";
 import { useT } from "../i18n/index.tsx";
+import { describeError } from "../i18n/words.ts";
 
 export function Loading({ label }: { label?: string }) {
   const t = useT();
@@ -16,7 +16,7 @@ export function Empty({ children }: { children?: ReactNode }) {
   return <p className="state state-empty">{children ?? t("state.empty")}</p>;
 }
 
-/** An error in words: what it means (localized by the API's code) and the server's exact message. */
+/** An error in words, from the API's code and params; the server's own words only for a code this app does not know. */
 export function ErrorBox({ error, onRetry, children }: { error: unknown; onRetry?: () => void; children?: ReactNode }) {
   const t = useT();
   const { summary, detail, code } = describeError(error, t);

@@ -5,13 +5,41 @@ import { es, type MessageKey } from "./es.ts";
 export type { MessageKey };
 
 export type Lang = "es" | "en";
-const dictionaries: Record<Lang, Record<MessageKey, string>> = { es, en };
-export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
+export const LANGS: readonly Lang[] = ["es", "en"];
+export const CATALOGUES: Record<Lang, Record<MessageKey, string>> = { es, en };
 
-export function translate(lang: Lang, key: MessageKey, vars?: Record<string, string | number>): string {
-  const template = dictionaries[lang][key] ?? key;
+/** A value a message is filled with: lists read as lists ("a, b y c"). */
+export type MessageVar = string | number | boolean | null | undefined | readonly (string | number)[];
+export type MessageVars = Record<string, MessageVar>;
+export type Translate = (key: MessageKey, vars?: MessageVars) => string;
+
+const LOCALES: Record<Lang, string> = { es: "es-ES", en: "en-GB" };
+
+function formatVar(lang: Lang, value: MessageVar): string {
+  if (Array.isArray(value)) return new Intl.ListFormat(LOCALES[lang], { type: "conjunction" }).format(value.map(String));
+  if (value === null || value === undefined) return "—";
+  return String(value);
+}
+
+// `{n, plural, one {tarea} other {tareas}}`: `#` inside a branch is the number.
+const PLURAL = /\{(\w+), plural, one \{([^{}]*)\} other \{([^{}]*)\}\}/g;
+
+/**
+ * A message in `lang`, `{name}` filled from `vars`, plural branches picked by
+ * the language's rules. A key or a placeholder that is missing shows itself,
+ * so a gap is visible rather than silently empty.
+ */
+export function translate(lang: Lang, key: MessageKey, vars?: MessageVars): string {
+  const template = CATALOGUES[lang][key] ?? key;
   if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  const rules = new Intl.PluralRules(LOCALES[lang]);
+  return template
+    .replace(PLURAL, (whole, name: string, one: string, other: string) => {
+      const n = Number(vars[name]);
+      if (!(name in vars) || Number.isNaN(n)) return whole;
+      return (rules.select(n) === "one" ? one : other).replaceAll("#", String(n));
+    })
+    .replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? formatVar(lang, vars[name]) : whole));
 }
 
 export function hasMessage(key: string): key is MessageKey {

@@ -1,6 +1,7 @@
-import { SLUG_PATTERN, type TAgent } from "@ops/contract";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { SLUG_PATTERN, type TAgent, type TWorker } from "@ops/contract";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { Confirm } from "../components/Confirm.tsx";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { useAgents } from "../hooks.ts";
@@ -11,10 +12,25 @@ import { useTRPC } from "../trpc.ts";
 
 const orNull = (v: string) => (v.trim() ? v.trim() : null);
 
+/**
+ * Launch command templates to start from (docs/launcher.md has the built-in
+ * ones and every placeholder). An empty command uses the launcher's own.
+ */
+const EXAMPLES: Record<string, string> = {
+  codex: "codex exec --skip-git-repo-check -C {workdir} [--model {model}] {prompt}",
+  opencode: "opencode run --dir {workdir} [--model {model}] {prompt}",
+  claudecode: "claude -p --output-format text [--model {model}] -- {prompt}",
+  hermes: "hermes chat -Q [--model {model}] -q {prompt}",
+};
+const exampleFor = (slug: string) => EXAMPLES[slug] ?? `${slug} run --cwd {workdir} [--model {model}] --prompt-file {prompt_file}`;
+
 export function AgentsPage() {
   const t = useT();
+  const trpc = useTRPC();
   const agents = useAgents();
   const { canAct } = useSession();
+  const health = useQuery(trpc.dispatch.health.queryOptions({}, { refetchInterval: 15_000 }));
+  const fresh = (health.data?.workers ?? []).filter((w) => w.fresh);
   return (
     <>
       <div className="page-head">
@@ -23,7 +39,9 @@ export function AgentsPage() {
       <QueryView query={agents} isEmpty={(list) => list.length === 0} empty={t("agents.empty")}>
         {(list) => (
           <div className="agents">
-            {list.map((agent) => (canAct ? <AgentForm key={agent.id} agent={agent} /> : <AgentView key={agent.id} agent={agent} />))}
+            {list.map((agent) => (
+              <AgentCard key={agent.id} agent={agent} workers={fresh.filter((w) => w.agent_slugs.includes(agent.slug))} />
+            ))}
           </div>
         )}
       </QueryView>
@@ -32,33 +50,104 @@ export function AgentsPage() {
   );
 }
 
-function AgentView({ agent }: { agent: TAgent }) {
+/** One agent: what it is and who runs it; admins edit it on demand and delete it when no task uses it. */
+function AgentCard({ agent, workers }: { agent: TAgent; workers: TWorker[] }) {
   const t = useT();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { canAct } = useSession();
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const remove = useMutation(
+    trpc.agents.delete.mutationOptions({
+      onSuccess: () => {
+        setConfirming(false);
+        void queryClient.invalidateQueries(trpc.agents.pathFilter());
+        void queryClient.invalidateQueries(trpc.dispatch.health.pathFilter());
+      },
+    }),
+  );
+  const id = `agent-${agent.id}`;
   return (
-    <Section id={`agent-${agent.id}`} title={`${agent.slug} · ${agent.name}`}>
-      <dl className="details">
-        <div>
-          <dt>{t("agents.active")}</dt>
-          <dd>{agent.active ? t("common.yes") : t("common.no")}</dd>
-        </div>
-        <div>
-          <dt>{t("agents.launchCommand")}</dt>
-          <dd className="mono">{agent.launch_command ?? t("common.none")}</dd>
-        </div>
-        <div>
-          <dt>{t("agents.defaultModel")}</dt>
-          <dd>{agent.default_model ?? t("common.none")}</dd>
-        </div>
-        <div>
-          <dt>{t("agents.workingDir")}</dt>
-          <dd className="mono">{agent.working_dir ?? t("common.none")}</dd>
-        </div>
-      </dl>
-    </Section>
+    <section className="card" aria-labelledby={`${id}-title`} data-agent={agent.slug}>
+      <div className="card-head">
+        <h2 id={`${id}-title`}>
+          {agent.slug} <span className="muted">· {agent.name}</span>{" "}
+          <span className={agent.active ? "badge badge-ok" : "badge"}>{agent.active ? t("agents.active") : t("agents.inactive")}</span>
+        </h2>
+        {canAct && !editing ? (
+          <div className="row">
+            <button type="button" className="btn btn-small" onClick={() => { setEditing(true); setSaved(false); }} aria-label={`${t("common.edit")}: ${agent.slug}`}>
+              {t("common.edit")}
+            </button>
+            <button type="button" className="btn btn-small" onClick={() => setConfirming(true)} disabled={confirming} aria-label={`${t("common.delete")}: ${agent.slug}`}>
+              {t("common.delete")}
+            </button>
+          </div>
+        ) : null}
+      </div>
+      {confirming ? (
+        <Confirm
+          title={t("agents.deleteConfirm", { slug: agent.slug })}
+          confirmLabel={t("common.delete")}
+          onConfirm={() => remove.mutate({ id: agent.id })}
+          onCancel={() => {
+            setConfirming(false);
+            remove.reset();
+          }}
+          busy={remove.isPending}
+        />
+      ) : null}
+      {remove.error ? <ErrorBox error={remove.error} /> : null}
+      {editing ? (
+        <AgentForm
+          agent={agent}
+          onDone={(didSave) => {
+            setEditing(false);
+            setSaved(didSave);
+          }}
+        />
+      ) : (
+        <AgentDetails agent={agent} />
+      )}
+      {saved ? (
+        <p className="ok-text" role="status">
+          {t("common.saved")}
+        </p>
+      ) : null}
+      <h3>{t("agents.workers")}</h3>
+      {workers.length ? (
+        <p className="mono">{workers.map((w) => `${w.worker_id} (${w.hostname})`).join(", ")}</p>
+      ) : (
+        <p className="muted">{t("agents.noWorkers")}</p>
+      )}
+    </section>
   );
 }
 
-function AgentForm({ agent }: { agent: TAgent }) {
+function AgentDetails({ agent }: { agent: TAgent }) {
+  const t = useT();
+  return (
+    <dl className="details">
+      <div className="details-wide">
+        <dt>{t("agents.launchCommand")}</dt>
+        <dd className="mono">{agent.launch_command ?? t("common.none")}</dd>
+        {agent.launch_command ? null : <dd className="muted small mono">{t("agents.example", { example: exampleFor(agent.slug) })}</dd>}
+      </div>
+      <div>
+        <dt>{t("agents.defaultModel")}</dt>
+        <dd>{agent.default_model ?? t("common.none")}</dd>
+      </div>
+      <div>
+        <dt>{t("agents.workingDir")}</dt>
+        <dd className="mono">{agent.working_dir ?? t("common.none")}</dd>
+      </div>
+    </dl>
+  );
+}
+
+function AgentForm({ agent, onDone }: { agent: TAgent; onDone(saved: boolean): void }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -74,6 +163,7 @@ function AgentForm({ agent }: { agent: TAgent }) {
       onSuccess: () => {
         void queryClient.invalidateQueries(trpc.agents.pathFilter());
         void queryClient.invalidateQueries(trpc.dispatch.health.pathFilter());
+        onDone(true);
       },
     }),
   );
@@ -82,13 +172,9 @@ function AgentForm({ agent }: { agent: TAgent }) {
     update.mutate({ id: agent.id, name, active, launch_command: orNull(command), default_model: orNull(model), working_dir: orNull(dir) });
   };
   const id = `agent-${agent.id}`;
+  const example = exampleFor(agent.slug);
   return (
-    <form className="card form" onSubmit={submit} aria-labelledby={`${id}-title`}>
-      <div className="card-head">
-        <h2 id={`${id}-title`}>
-          {agent.slug} <span className={agent.active ? "badge badge-ok" : "badge"}>{agent.active ? t("agents.active") : "inactive"}</span>
-        </h2>
-      </div>
+    <form className="form" onSubmit={submit} aria-label={agent.slug}>
       <label className="check">
         <input type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} />
         <span>{t("agents.active")}</span>
@@ -109,9 +195,12 @@ function AgentForm({ agent }: { agent: TAgent }) {
       </div>
       <label className="field">
         <span>{t("agents.launchCommand")}</span>
-        <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} aria-describedby={`${id}-hint`} readOnly={!isInstanceAdmin} />
+        <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} aria-describedby={`${id}-hint ${id}-example`} readOnly={!isInstanceAdmin} />
         <small id={`${id}-hint`} className="muted">
           {t("agents.launchHint")} {isInstanceAdmin ? null : t("agents.instanceOnly")}
+        </small>
+        <small id={`${id}-example`} className="muted mono">
+          {t("agents.example", { example })}
         </small>
       </label>
       {update.error ? <ErrorBox error={update.error} /> : null}
@@ -119,11 +208,14 @@ function AgentForm({ agent }: { agent: TAgent }) {
         <button type="submit" className="btn btn-primary" disabled={update.isPending}>
           {update.isPending ? t("common.saving") : t("common.save")}
         </button>
-        {update.isSuccess ? (
-          <span className="ok-text" role="status">
-            {t("common.saved")}
-          </span>
+        {isInstanceAdmin ? (
+          <button type="button" className="btn" onClick={() => setCommand(example)}>
+            {t("agents.useExample")}
+          </button>
         ) : null}
+        <button type="button" className="btn" onClick={() => onDone(false)}>
+          {t("common.cancel")}
+        </button>
       </div>
     </form>
   );
@@ -167,7 +259,8 @@ function NewAgent() {
         {isInstanceAdmin ? (
           <label className="field">
             <span>{t("agents.launchCommand")}</span>
-            <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} />
+            <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} placeholder={slug ? exampleFor(slug) : undefined} />
+            <small className="muted">{t("agents.launchHint")}</small>
           </label>
         ) : null}
         {create.error ? <ErrorBox error={create.error} /> : null}

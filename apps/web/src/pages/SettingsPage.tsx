@@ -1,10 +1,12 @@
 import { isSettingKey, SETTINGS, type TSetting, validateSetting } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Confirm } from "../components/Confirm.tsx";
+import { DispatchSwitch } from "../components/DispatchSwitch.tsx";
+import { RotateToken } from "../components/RotateToken.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
 import { formatDateTime } from "../format.ts";
 import { useI18n } from "../i18n/index.tsx";
+import { describeError, settingDescription } from "../i18n/words.ts";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 import { WorkerTokensSection } from "./settings/WorkerTokensSection.tsx";
@@ -46,7 +48,7 @@ function SettingCard({ setting }: { setting: TSetting }) {
       <h2 id={`setting-${setting.key}`} className="mono">
         {setting.key}
       </h2>
-      <p className="muted">{setting.description}</p>
+      <p className="muted">{settingDescription(t, setting.key, setting.description)}</p>
       {setting.secret ? (
         <p>{setting.is_set ? t("settings.secretSet") : t("settings.secretUnset")}</p>
       ) : (
@@ -67,14 +69,17 @@ function SettingCard({ setting }: { setting: TSetting }) {
         ) : (
           <p className="muted small">{t("settings.operatorOnly")}</p>
         )
-      ) : editable ? (
+      ) : !editable ? null : setting.key === "dispatch_enabled" ? (
+        // The same switch (and the same confirmation) as in Automatizaciones.
+        <DispatchSwitch />
+      ) : (
         <SettingForm setting={setting} />
-      ) : null}
+      )}
     </section>
   );
 }
 
-/** Edits one setting; the value is checked with the contract's own schema before it is sent. */
+/** Edits one setting; the value is checked with the contract's own rules before it is sent, and the refusal said in words. */
 export function SettingForm({ setting }: { setting: TSetting }) {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -96,33 +101,34 @@ export function SettingForm({ setting }: { setting: TSetting }) {
   };
   const inputId = `input-${setting.key}`;
   const errorId = `error-${setting.key}`;
-  const isBool = setting.key === "dispatch_enabled";
+  const refusal = check.ok ? undefined : describeError({ data: { opsCode: "VALIDATION", params: { ...check.params, reason: check.reason } } }, t).summary;
   return (
     <form className="row wrap setting-form" onSubmit={submit}>
       <label className="inline-field" htmlFor={inputId}>
         <span>{t("settings.value")}</span>
       </label>
-      {isBool ? (
-        <select id={inputId} value={value} onChange={(e) => setValue(e.target.value)}>
-          <option value="true">true</option>
-          <option value="false">false</option>
-        </select>
-      ) : (
-        <input
-          id={inputId}
-          className="mono"
-          value={value}
-          onChange={(e) => setValue(e.target.value)}
-          aria-invalid={!check.ok}
-          aria-describedby={check.ok ? undefined : errorId}
-        />
-      )}
+      <input
+        id={inputId}
+        className="mono"
+        value={value}
+        onChange={(e) => {
+          setValue(e.target.value);
+          put.reset();
+        }}
+        aria-invalid={!check.ok}
+        aria-describedby={check.ok ? undefined : errorId}
+      />
       <button type="submit" className="btn btn-primary" disabled={!check.ok || put.isPending || value === setting.value}>
         {put.isPending ? t("common.saving") : t("common.save")}
       </button>
-      {!check.ok ? (
+      {put.isSuccess && value === setting.value ? (
+        <span className="ok-text" role="status">
+          {t("common.saved")}
+        </span>
+      ) : null}
+      {refusal ? (
         <p id={errorId} className="field-error" role="alert">
-          {check.message}
+          {refusal}
         </p>
       ) : null}
       {put.error ? <ErrorBox error={put.error} /> : null}
@@ -130,58 +136,3 @@ export function SettingForm({ setting }: { setting: TSetting }) {
   );
 }
 
-/** Rotates the service token; the new value is shown once and kept nowhere else. */
-function RotateToken() {
-  const { t } = useI18n();
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
-  const [token, setToken] = useState<string | null>(null);
-  const rotate = useMutation(
-    trpc.settings.rotateServiceToken.mutationOptions({
-      gcTime: 0,
-      onSuccess: ({ token: fresh }) => {
-        setToken(fresh);
-        setConfirming(false);
-        void queryClient.invalidateQueries(trpc.settings.pathFilter());
-      },
-    }),
-  );
-  return (
-    <div className="stack">
-      {token ? (
-        <div className="token-once" role="status">
-          <label className="field">
-            <span>{t("settings.newToken")}</span>
-            <input readOnly className="mono" value={token} onFocus={(e) => e.target.select()} data-testid="new-token" />
-          </label>
-          <button
-            type="button"
-            className="btn"
-            onClick={() => {
-              setToken(null);
-              rotate.reset();
-            }}
-          >
-            {t("settings.tokenDismiss")}
-          </button>
-        </div>
-      ) : confirming ? (
-        <Confirm
-          title={t("settings.rotateConfirm")}
-          confirmLabel={t("settings.rotate")}
-          onConfirm={() => rotate.mutate({})}
-          onCancel={() => setConfirming(false)}
-          busy={rotate.isPending}
-        />
-      ) : (
-        <div className="row">
-          <button type="button" className="btn" onClick={() => setConfirming(true)}>
-            {t("settings.rotate")}
-          </button>
-        </div>
-      )}
-      {rotate.error ? <ErrorBox error={rotate.error} /> : null}
-    </div>
-  );
-}

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { LanguageSwitch } from "../components/LanguageSwitch.tsx";
 import { ErrorBox } from "../components/States.tsx";
-import { errorCode } from "../errors.ts";
+import { errorCode, errorParams } from "../errors.ts";
 import { useT } from "../i18n/index.tsx";
 import { useTRPC } from "../trpc.ts";
 
@@ -22,8 +22,9 @@ export function SignInPage() {
     event.preventDefault();
     login.mutate({ username: username.trim(), password });
   };
-  // Never say which part was wrong: the API answers UNAUTHORIZED for both.
-  const invalid = login.error && errorCode(login.error) === "UNAUTHORIZED";
+  // Never say which part was wrong: the API answers UNAUTHORIZED for both. A
+  // reason (a disabled account) is said only to someone who knew the password.
+  const invalid = login.error && errorCode(login.error) === "UNAUTHORIZED" && errorParams(login.error).reason === undefined;
   return (
     <main className="signin" id="main">
       <form className="card signin-card" onSubmit={submit} aria-labelledby="signin-title">

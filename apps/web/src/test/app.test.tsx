@@ -2,12 +2,15 @@
 // The DOM comes from ./dom-setup.ts (see there why); it must be the first import.
 import "./dom-setup.ts";
 import "@testing-library/jest-dom/vitest";
-import { cleanup, screen, waitFor, within } from "@testing-library/react";
+import { cleanup, configure, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { admin, health, member, opsError, renderApp, task } from "./fake-api.tsx";
 
 afterEach(cleanup);
+// Pages load on demand (React.lazy): their first import is transformed on the fly, which takes longer than
+// testing-library's default second when the machine is busy with other suites.
+configure({ asyncUtilTimeout: 15_000 });
 
 describe("sign-in", () => {
   it("says a wrong password is wrong without saying which part, then lets the right one in", async () => {
@@ -45,7 +48,7 @@ describe("sign-in", () => {
 const troubled = health({
   ok: false,
   dispatch_enabled: false,
-  problems: [{ code: "STALE_DISPATCHING", message: "1 task(s) in dispatching for more than 20 min; run the watchdog (Reconciliar stale)" }],
+  problems: [{ code: "STALE_DISPATCHING", message: "1 stale task(s) in flight; run the watchdog (Reconciliar stale)", params: { count: 1, minutes: 20 } }],
   worker_summary: { total: 2, fresh: 1, stale: 1 },
   workers: [
     {
@@ -92,7 +95,7 @@ const alert = {
   task_id: 41,
   task_title: "Stuck task",
   status: "open",
-  message: "task stuck in dispatching",
+  message: 'Task #41 "Stuck task": stale dispatch: in dispatching for more than 20 min (worker w-fresh)',
   occurrences: 3,
   first_seen_at: new Date().toISOString(),
   last_seen_at: new Date().toISOString(),
@@ -100,18 +103,18 @@ const alert = {
   resolved_by: null,
 };
 
-describe("Operacion → Automatizaciones", () => {
-  it("shows health, every problem in words, workers, stale dispatching highlighted and alerts", async () => {
+describe("Operación → Automatizaciones", () => {
+  it("shows health, every problem in words (once, in Spanish), workers, stale dispatching highlighted and alerts", async () => {
     renderApp("/operacion/automatizaciones", { "dispatch.health": () => troubled, "alerts.list": () => [alert] });
     expect(await screen.findByText("Con problemas")).toBeInTheDocument();
-    expect(screen.getByText(/Hay tareas atascadas en dispatching/)).toBeInTheDocument();
-    expect(screen.getByText(/1 task\(s\) in dispatching for more than 20 min/)).toBeInTheDocument();
+    expect(screen.getByText(/Hay 1 tarea atascada en vuelo \(más de 20 min en dispatching/)).toBeInTheDocument();
+    expect(document.body.textContent).not.toContain("stale task(s) in flight");
     expect(screen.getByText("Dispatch: desactivado")).toBeInTheDocument();
 
     const workers = within(document.getElementById("workers")!);
     expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("sa-tools");
     expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("qwen*");
-    expect(workers.getByRole("row", { name: /w-old/ })).toHaveTextContent("stale");
+    expect(workers.getByRole("row", { name: /w-old/ })).toHaveTextContent("caducado");
 
     const dispatching = within(document.getElementById("dispatching")!);
     const stuck = dispatching.getByRole("row", { name: /Stuck task/ });
@@ -122,7 +125,8 @@ describe("Operacion → Automatizaciones", () => {
 
     const alerts = within(document.getElementById("alerts")!);
     const row = await alerts.findByRole("row", { name: /Stuck task/ });
-    expect(row).toHaveTextContent("dispatch_stale");
+    expect(row).toHaveTextContent("Dispatch atascado");
+    expect(row).toHaveTextContent("Dispatch atascado: más de 20 min en dispatching (worker w-fresh).");
     expect(row).toHaveTextContent("3");
     expect(within(row).getByRole("button", { name: /Resolver/ })).toBeEnabled();
   });
@@ -136,7 +140,9 @@ describe("Operacion → Automatizaciones", () => {
     await user.click(await screen.findByRole("button", { name: "Activar dispatch" }));
     const dialog = screen.getByRole("alertdialog");
     expect(dialog).toHaveTextContent("¿Activar el dispatch con problemas?");
-    expect(dialog).toHaveTextContent("run the watchdog");
+    expect(dialog).toHaveTextContent("Hay 1 tarea atascada");
+    // The safe choice has the focus: a reflexive Enter cancels.
+    expect(within(dialog).getByRole("button", { name: "Cancelar" })).toHaveFocus();
     expect(calls.some((c) => c.path === "settings.put")).toBe(false);
     await user.click(within(dialog).getByRole("button", { name: "Activar de todos modos" }));
     await waitFor(() => expect(calls.find((c) => c.path === "settings.put")?.input).toEqual({ key: "dispatch_enabled", value: "true" }));
@@ -153,33 +159,72 @@ describe("Operacion → Automatizaciones", () => {
     await waitFor(() => expect(calls.some((c) => c.path === "settings.put")).toBe(true));
   });
 
-  it("runs Reconciliar stale with the minutes shown and reports what it reconciled", async () => {
+  it("runs Reconciliar stale only after showing what it will move, and moves exactly that", async () => {
+    const candidate = (task_id: number, worker_fresh: boolean) => ({
+      task_id,
+      title: `Task ${task_id}`,
+      status: "dispatching",
+      agent_slug: "codex",
+      claimed_by: "w-fresh",
+      claimed_at: null,
+      age_seconds: 400,
+      worker_fresh,
+      reason: "stale_dispatch",
+    });
     const { calls } = renderApp("/operacion/automatizaciones", {
       "dispatch.health": () => troubled,
-      "dispatch.reconcileStale": (input: { minutes: number }) => ({ stale_minutes: input.minutes, reconciled: 2, task_ids: [41, 42] }),
+      "dispatch.reconcilePreview": (input: { minutes: number }) => ({ stale_minutes: input.minutes, tasks: [candidate(41, true), candidate(42, false)] }),
+      "dispatch.reconcileStale": (input: { minutes: number; task_ids: number[] }) => ({ stale_minutes: input.minutes, reconciled: 2, task_ids: input.task_ids }),
     });
     const user = userEvent.setup();
     const minutes = await screen.findByLabelText("Minutos");
     expect(minutes).toHaveValue("20");
+    for (const refused of ["abc", "0"]) {
+      await user.clear(minutes);
+      await user.type(minutes, refused);
+      expect(screen.getByRole("button", { name: "Reconciliar stale" }), refused).toBeDisabled();
+    }
     await user.clear(minutes);
-    await user.type(minutes, "abc");
-    expect(screen.getByRole("button", { name: "Reconciliar stale" })).toBeDisabled();
-    await user.clear(minutes);
-    await user.type(minutes, "0");
+    await user.type(minutes, "5");
     await user.click(screen.getByRole("button", { name: "Reconciliar stale" }));
+    const dialog = await screen.findByRole("alertdialog");
+    expect(dialog).toHaveTextContent("Se moverán 2 tareas a En espera, bloqueadas, con 5 min:");
+    expect(within(dialog).getByTestId("reconcile-preview").children[0]).toHaveTextContent("su worker sigue vivo");
+    expect(within(dialog).getByRole("button", { name: "Cancelar" })).toHaveFocus();
+    expect(calls.some((c) => c.path === "dispatch.reconcileStale")).toBe(false);
+    await user.click(within(dialog).getByRole("button", { name: "Reconciliar 2 tareas" }));
     const result = await screen.findByTestId("reconcile-result");
-    expect(result).toHaveTextContent("Reconciliadas 2 tareas con 0 min.");
+    expect(result).toHaveTextContent("Reconciliadas 2 tareas con 5 min.");
     expect(within(result).getByRole("link", { name: "#41" })).toHaveAttribute("href", "/tareas/41");
-    expect(calls.find((c) => c.path === "dispatch.reconcileStale")?.input).toEqual({ minutes: 0 });
+    expect(calls.find((c) => c.path === "dispatch.reconcileStale")?.input).toEqual({ minutes: 5, task_ids: [41, 42] });
+  });
+
+  it("says one task in the singular", async () => {
+    renderApp("/operacion/automatizaciones", {
+      "dispatch.health": () => troubled,
+      "dispatch.reconcilePreview": () => ({ stale_minutes: 20, tasks: [] }),
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Reconciliar stale" }));
+    expect(await screen.findByTestId("reconcile-result")).toHaveTextContent("Con 20 min ninguna tarea está stale: nada que reconciliar.");
   });
 
   it("explains why a queued task is not dispatching", async () => {
     renderApp("/operacion/automatizaciones", {
       "tasks.list": () => ({ tasks: [task({ id: 9, title: "En cola", status: "queued" })], total: 1 }),
-      "tasks.explain": () => ({ task_id: 9, status: "queued", dispatchable_now: false, reasons: [{ code: "DISPATCH_DISABLED", message: "dispatch_enabled is false" }] }),
+      "tasks.explain": () => ({
+        task_id: 9,
+        status: "queued",
+        dispatchable_now: false,
+        reasons: [
+          { code: "DISPATCH_DISABLED", message: "dispatch_enabled is false: launchers receive no work", params: {} },
+          { code: "NO_WORKER_FOR_AGENT", message: "no fresh worker reports agent codex as usable (0 fresh worker(s))", params: { agent: "codex", fresh_workers: 0 } },
+        ],
+      }),
     });
     await userEvent.click(await screen.findByRole("button", { name: "¿Por qué no se despacha?" }));
-    expect(await screen.findByText(/dispatch_enabled is false/)).toBeInTheDocument();
+    expect(await screen.findByText("dispatch_enabled es false: los launchers no reciben trabajo.")).toBeInTheDocument();
+    expect(screen.getByText("Ningún worker reciente puede ejecutar codex (0 workers recientes).")).toBeInTheDocument();
+    expect(document.body.textContent).not.toContain("launchers receive no work");
   });
 
   it("lets members see without acting", async () => {
@@ -195,8 +240,9 @@ describe("Operacion → Automatizaciones", () => {
   it("is available in English", async () => {
     renderApp("/operacion/automatizaciones", {}, "en");
     expect(await screen.findByRole("heading", { name: "Automations" })).toBeInTheDocument();
-    expect(await screen.findByRole("button", { name: "Reconciliar stale" })).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: "Reconcile stale" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Refresh" })).toBeInTheDocument();
+    expect(screen.getByRole("navigation").textContent).toContain("Operations");
   });
 });
 
@@ -221,8 +267,9 @@ describe("task page", () => {
     const user = userEvent.setup();
     await user.selectOptions(await screen.findByLabelText("Nuevo estado"), "done");
     await user.click(screen.getByRole("button", { name: "Aplicar" }));
-    expect(await screen.findByText(/No se puede marcar como done: esta tarea de IA no tiene ningún entregable visible/)).toBeInTheDocument();
-    expect(screen.getByText(guard)).toBeInTheDocument();
+    expect(await screen.findByText(/No se puede marcar como hecha: esta tarea de IA no tiene ningún entregable visible/)).toBeInTheDocument();
+    // The API's English detail ("use ?force=true as admin") is not said again under the Spanish words.
+    expect(screen.queryByText(guard)).toBeNull();
     await user.click(screen.getByRole("button", { name: /Forzar/ }));
     await waitFor(() => expect(forced.input).toEqual({ id: 7, status: "done", force: true }));
   });
@@ -232,7 +279,7 @@ describe("task page", () => {
     const user = userEvent.setup();
     await user.selectOptions(await screen.findByLabelText("Nuevo estado"), "done");
     await user.click(screen.getByRole("button", { name: "Aplicar" }));
-    expect(await screen.findByText(/No se puede marcar como done/)).toBeInTheDocument();
+    expect(await screen.findByText(/No se puede marcar como hecha/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /Forzar/ })).toBeNull();
   });
 
@@ -319,7 +366,9 @@ describe("Ajustes", () => {
     const input = within(region).getByLabelText("Valor");
     await user.clear(input);
     await user.type(input, "abc");
-    expect(within(region).getByRole("alert")).toHaveTextContent("dispatch_stale_minutes must be a whole number between 1 and 10080");
+    expect(within(region).getByRole("alert")).toHaveTextContent("dispatch_stale_minutes debe ser un número entero entre 1 y 10080.");
+    expect(region).toHaveTextContent("Una tarea en dispatching más de estos minutos la reconcilia el watchdog.");
+    expect(region).not.toHaveTextContent("stale after");
     expect(within(region).getByRole("button", { name: "Guardar" })).toBeDisabled();
     expect(calls.some((c) => c.path === "settings.put")).toBe(false);
     const token = screen.getByRole("region", { name: "service_api_token" });
@@ -337,7 +386,7 @@ describe("Tareas", () => {
     });
     const user = userEvent.setup();
     expect(await screen.findByRole("link", { name: "#7 Revisar despliegue" })).toBeInTheDocument();
-    expect(within(screen.getByRole("region", { name: "waiting" })).getByText("bloqueada")).toBeInTheDocument();
+    expect(within(screen.getByRole("region", { name: "En espera" })).getByText("bloqueada")).toBeInTheDocument();
     await user.selectOptions(screen.getByLabelText("Estado"), "queued");
     await user.selectOptions(screen.getByLabelText("Agente"), "3");
     await user.selectOptions(screen.getByLabelText("Bloqueada"), "true");

@@ -20,11 +20,11 @@ const HTTP: Record<string, [string, number]> = {
   VALIDATION: ["BAD_REQUEST", 400],
 };
 
-/** An error shaped like the API's: message, `data.opsCode`, `data.field`. */
-export function opsError(opsCode: string, message: string, field?: string) {
+/** An error shaped like the API's: message, `data.opsCode`, `data.field`, `data.params`. */
+export function opsError(opsCode: string, message: string, field?: string, params?: Record<string, unknown>) {
   const [code, httpStatus] = HTTP[opsCode] ?? ["CONFLICT", 409];
   return new TRPCClientError<AppRouter>(message, {
-    result: { error: { message, code: -32000, data: { code, httpStatus, opsCode, ...(field ? { field } : {}) } } } as never,
+    result: { error: { message, code: -32000, data: { code, httpStatus, opsCode, ...(field ? { field } : {}), ...(params ? { params } : {}) } } } as never,
   });
 }
 

@@ -2,11 +2,12 @@
 // (The project default, jsdom 31, does not start on Node 20; these need no DOM.)
 import { describe, expect, it } from "vitest";
 import { SLUG_PATTERN } from "@ops/contract";
-import { describeError } from "../errors.ts";
+import { describeError } from "../i18n/words.ts";
 import { formatAge } from "../format.ts";
 import { htmlPattern } from "../html-pattern.ts";
 import { translate } from "../i18n/index.tsx";
 import { parseMinutes } from "../pages/automations/WatchdogSection.tsx";
+import { IDLE_REFRESH_MS, LIVE_REFRESH_MS, PICKABLE_STATUSES, refreshFor, suggestedStatus } from "../pages/tasks/live.ts";
 import { readFilters } from "../pages/tasks/task-filters.ts";
 import { canActIn } from "../session.tsx";
 import { opsError } from "./fake-api.tsx";
@@ -20,8 +21,9 @@ describe("small pieces", () => {
     expect(formatAge(3 * 86400)).toBe("3 d");
   });
 
-  it("accepts the watchdog minutes the API accepts", () => {
-    expect(parseMinutes("0")).toBe(0);
+  it("accepts the watchdog minutes the API accepts: at least one", () => {
+    expect(parseMinutes("0")).toBeUndefined();
+    expect(parseMinutes("1")).toBe(1);
     expect(parseMinutes(" 20 ")).toBe(20);
     expect(parseMinutes("10080")).toBe(10080);
     expect(parseMinutes("10081")).toBeUndefined();
@@ -66,14 +68,36 @@ describe("small pieces", () => {
     expect(canActIn({ ...base, is_instance_admin: true, memberships: [] }, 5)).toBe(true);
   });
 
-  it("puts API errors in words, in both languages, keeping the server's message", () => {
+  it("puts API errors in words, in both languages, with the server's words only for a code it does not know", () => {
     const guard = opsError("DONE_GUARD", "AI task has no visible deliverable");
     const es = describeError(guard, (k, v) => translate("es", k, v));
     expect(es.code).toBe("DONE_GUARD");
-    expect(es.summary).toMatch(/^No se puede marcar como done/);
-    expect(es.detail).toBe("AI task has no visible deliverable");
+    expect(es.summary).toMatch(/^No se puede marcar como hecha/);
+    expect(es.detail).toBeUndefined();
     expect(describeError(guard, (k, v) => translate("en", k, v)).summary).toMatch(/^Cannot mark as done/);
     expect(describeError(new TypeError("Failed to fetch"), (k) => translate("en", k)).summary).toBe("Cannot reach OPS Center.");
-    expect(describeError(opsError("SOMETHING_NEW", "x"), (k) => translate("en", k)).summary).toBe("Something went wrong.");
+    const unknown = describeError(opsError("SOMETHING_NEW", "a newer API says this"), (k) => translate("en", k));
+    expect(unknown).toMatchObject({ summary: "Something went wrong.", detail: "a newer API says this" });
+  });
+
+  it("suggests the next step a person takes, never done for a task not started, and refreshes live work fast", () => {
+    expect(suggestedStatus("backlog")).toBe("next");
+    expect(suggestedStatus("next")).toBe("review");
+    expect(suggestedStatus("review")).toBe("done");
+    for (const status of ["backlog", "next", "waiting", "queued", "dispatching", "doing"] as const) {
+      expect(suggestedStatus(status), status).not.toBe("done");
+      expect(PICKABLE_STATUSES, status).toContain(suggestedStatus(status));
+    }
+    for (const status of ["queued", "dispatching", "doing"] as const) expect(refreshFor(status), status).toBe(LIVE_REFRESH_MS);
+    expect(refreshFor("backlog")).toBe(IDLE_REFRESH_MS);
+    expect(LIVE_REFRESH_MS).toBeLessThanOrEqual(2_000);
+  });
+
+  it("fills plurals and lists the way each language says them", () => {
+    expect(translate("es", "watchdog.result", { n: 1, min: 20 })).toBe("Reconciliada 1 tarea con 20 min.");
+    expect(translate("es", "watchdog.result", { n: 3, min: 20 })).toBe("Reconciliadas 3 tareas con 20 min.");
+    expect(translate("en", "watchdog.result", { n: 1, min: 20 })).toBe("Reconciled 1 task with 20 min.");
+    expect(translate("es", "problem.AGENT_NOT_COVERED", { agents: ["codex", "hermes"] })).toContain("codex y hermes");
+    expect(translate("en", "problem.AGENT_NOT_COVERED", { agents: ["codex", "hermes"] })).toContain("codex and hermes");
   });
 });

@@ -58,7 +58,7 @@ export const agentsContract = {
     method: "DELETE",
     path: "/agents/{id}",
     access: "admin",
-    summary: "Remove an agent; its tasks keep their history with no agent.",
+    summary: "Remove an agent no open task uses (AGENT_IN_USE otherwise); archived tasks keep their history with no agent.",
     input: byId,
     output: ZOk,
   }),

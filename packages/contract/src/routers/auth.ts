@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ZOk } from "../fields.ts";
 import { mutation, query } from "../procedure.ts";
 import { ZRole } from "../schemas.ts";
+import { ZNewPassword } from "./users.ts";
 
 export const ZMembership = z.object({ workspace_id: z.number(), role: ZRole });
 export type TMembership = z.infer<typeof ZMembership>;
@@ -29,6 +30,14 @@ export const authContract = {
     access: "public",
     summary: "End the current session.",
     input: z.object({}),
+    output: ZOk,
+  }),
+  changePassword: mutation({
+    method: "POST",
+    path: "/auth/password",
+    access: "user",
+    summary: "Change my password; my other sessions end, this one stays.",
+    input: z.object({ current_password: z.string().min(1).max(1000), new_password: ZNewPassword }),
     output: ZOk,
   }),
   me: query({

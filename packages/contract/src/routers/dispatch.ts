@@ -142,8 +142,22 @@ export const ZWorkspaceDispatch = z.object({
 });
 export type TWorkspaceDispatch = z.infer<typeof ZWorkspaceDispatch>;
 
-/** The manual watchdog's age threshold in minutes (0: everything dispatching). */
-export const ZReconcileMinutes = z.number().int().min(0).max(10_080);
+/**
+ * The manual watchdog's age threshold in minutes. At least one: 0 would take
+ * back live claims of fresh workers with one click. A pass limited to named
+ * tasks (`task_ids`: what the app previewed and the operator confirmed, or a
+ * smoke's own task) may use 0.
+ */
+export const RECONCILE_MINUTES = { min: 1, max: 10_080 } as const;
+export const ZReconcileMinutes = z.number().int().min(0).max(RECONCILE_MINUTES.max);
+
+/** A task the manual watchdog would take back now, and why (GET /dispatch/reconcile-stale/preview). */
+export const ZReconcileCandidate = ZDispatchingRow.omit({ stale: true, stale_reason: true }).extend({
+  /** Whether its worker is heartbeating: taking its task back stops live work. */
+  worker_fresh: z.boolean(),
+  reason: ZStaleReason,
+});
+export type TReconcileCandidate = z.infer<typeof ZReconcileCandidate>;
 
 export const dispatchContract = {
   next: mutation({
@@ -189,11 +203,17 @@ export const dispatchContract = {
     path: "/dispatch/reconcile-stale",
     access: "admin",
     summary: "Manual watchdog: reconcile tasks dispatching longer than `minutes`.",
-    input: z.object({
-      minutes: ZReconcileMinutes.optional(),
-      /** Limit the pass to these tasks (smoke tests reconcile only their own). */
-      task_ids: z.array(ZId).min(1).max(1000).optional(),
-    }),
+    input: z
+      .object({
+        minutes: ZReconcileMinutes.optional(),
+        /** Limit the pass to these tasks (smoke tests reconcile only their own; the app, what it previewed). */
+        task_ids: z.array(ZId).min(1).max(1000).optional(),
+      })
+      .refine((v) => v.minutes === undefined || v.minutes >= RECONCILE_MINUTES.min || v.task_ids !== undefined, {
+        path: ["minutes"],
+        error: `must be at least ${RECONCILE_MINUTES.min} (0 would take back live work), unless task_ids names the tasks`,
+        params: { reason: "reconcile_minutes", min: RECONCILE_MINUTES.min },
+      }),
     output: z.object({
       stale_minutes: z.number(),
       reconciled: z.number(),
@@ -228,6 +248,13 @@ export const dispatchContract = {
     summary: "Pause or resume dispatch for one workspace (its admins); dispatch_enabled stays the instance's switch.",
     input: z.object({ workspace_id: ZId, enabled: ZBool }),
     output: ZWorkspaceDispatch,
+  }),
+  reconcilePreview: query({
+    path: "/dispatch/reconcile-stale/preview",
+    access: "admin",
+    summary: "What Reconciliar stale would take back now with these minutes, without changing anything.",
+    input: z.object({ minutes: z.coerce.number().int().min(RECONCILE_MINUTES.min).max(RECONCILE_MINUTES.max).optional() }),
+    output: z.object({ stale_minutes: z.number(), tasks: z.array(ZReconcileCandidate) }),
   }),
   removeWorker: mutation({
     method: "DELETE",

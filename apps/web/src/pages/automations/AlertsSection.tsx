@@ -1,9 +1,11 @@
 import type { TAlert } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { AlertMessage } from "../../components/Reason.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatAge, formatDateTime, secondsSince } from "../../format.ts";
 import { useI18n } from "../../i18n/index.tsx";
+import { alertKindLabel } from "../../i18n/words.ts";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
@@ -30,7 +32,7 @@ function AlertsTable({ alerts }: { alerts: TAlert[] }) {
   const { canAct } = useSession();
   return (
     <div className="table-wrap">
-      <table>
+      <table className="cards-narrow">
         <thead>
           <tr>
             <th scope="col">{t("alerts.kind")}</th>
@@ -43,9 +45,13 @@ function AlertsTable({ alerts }: { alerts: TAlert[] }) {
         </thead>
         <tbody>
           {alerts.map((a) => (
-            <tr key={a.id} data-alert-id={a.id}>
-              <td className="mono">{a.kind}</td>
-              <td>
+            <tr key={a.id} data-alert-id={a.id} data-kind={a.kind}>
+              <td data-label={t("alerts.kind")}>
+                <span className="badge badge-bad" title={a.kind}>
+                  {alertKindLabel(t, a.kind)}
+                </span>
+              </td>
+              <td data-label={t("alerts.task")}>
                 {a.task_id ? (
                   <Link to={taskPath(a.task_id)}>
                     #{a.task_id} {a.task_title ?? ""}
@@ -54,11 +60,17 @@ function AlertsTable({ alerts }: { alerts: TAlert[] }) {
                   t("common.none")
                 )}
               </td>
-              <td>{a.message}</td>
-              <td className="num">{a.occurrences}</td>
-              <td title={formatDateTime(a.last_seen_at, lang)}>{t("common.ago", { age: formatAge(secondsSince(a.last_seen_at) ?? 0) })}</td>
+              <td data-label={t("alerts.message")}>
+                <AlertMessage message={a.message} />
+              </td>
+              <td className="num" data-label={t("alerts.occurrences")}>
+                {a.occurrences}
+              </td>
+              <td data-label={t("alerts.lastSeen")} title={formatDateTime(a.last_seen_at, lang)}>
+                {t("common.ago", { age: formatAge(secondsSince(a.last_seen_at) ?? 0) })}
+              </td>
               {canAct ? (
-                <td>
+                <td className="cell-action">
                   <ResolveButton alert={a} />
                 </td>
               ) : null}

@@ -4,6 +4,7 @@ import { Section } from "../../components/Section.tsx";
 import { Empty } from "../../components/States.tsx";
 import { formatAge } from "../../format.ts";
 import { useT } from "../../i18n/index.tsx";
+import { staleReasonLabel } from "../../i18n/words.ts";
 import { taskPath } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 
@@ -21,7 +22,7 @@ export function DispatchingTable({ rows }: { rows: TDispatchingRow[] }) {
   const t = useT();
   return (
     <div className="table-wrap">
-      <table>
+      <table className="cards-narrow">
         <thead>
           <tr>
             <th scope="col">{t("dispatching.task")}</th>
@@ -34,18 +35,24 @@ export function DispatchingTable({ rows }: { rows: TDispatchingRow[] }) {
         <tbody>
           {rows.map((r) => (
             <tr key={r.task_id} className={r.stale ? "row-stale" : undefined} data-stale={r.stale || undefined}>
-              <td>
+              <td data-label={t("dispatching.task")}>
                 <Link to={taskPath(r.task_id)}>
                   #{r.task_id} {r.title}
                 </Link>
               </td>
-              <td>
+              <td data-label={t("dispatching.status")}>
                 <StatusBadge status={r.status} />
-                {r.stale ? <span className="badge badge-bad">{t("dispatching.staleBadge")}</span> : null}
+                {r.stale ? (
+                  <span className="badge badge-bad" title={r.stale_reason ? staleReasonLabel(t, r.stale_reason) : undefined}>
+                    {t("dispatching.staleBadge")}
+                  </span>
+                ) : null}
               </td>
-              <td>{r.agent_slug ?? t("common.none")}</td>
-              <td className="mono">{r.claimed_by ?? t("common.none")}</td>
-              <td>{formatAge(r.age_seconds)}</td>
+              <td data-label={t("dispatching.agent")}>{r.agent_slug ?? t("common.none")}</td>
+              <td className="mono" data-label={t("dispatching.worker")}>
+                {r.claimed_by ?? t("common.none")}
+              </td>
+              <td data-label={t("dispatching.age")}>{formatAge(r.age_seconds)}</td>
             </tr>
           ))}
         </tbody>

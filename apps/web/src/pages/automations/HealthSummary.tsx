@@ -1,7 +1,8 @@
 import type { THealth } from "@ops/contract";
+import { DispatchSwitch } from "../../components/DispatchSwitch.tsx";
 import { Section } from "../../components/Section.tsx";
-import { hasMessage, useT } from "../../i18n/index.tsx";
-import { DispatchToggle } from "./DispatchToggle.tsx";
+import { useT } from "../../i18n/index.tsx";
+import { problemText } from "../../i18n/render.ts";
 
 function Stat({ label, value, warn }: { label: string; value: number | string; warn?: boolean }) {
   return (
@@ -25,29 +26,25 @@ export function HealthSummary({ health }: { health: THealth }) {
         <p className={health.dispatch_enabled ? "pill pill-on" : "pill pill-off"} data-testid="dispatch-state">
           {t("health.dispatch")}: {health.dispatch_enabled ? t("health.on") : t("health.off")}
         </p>
-        <DispatchToggle health={health} />
+        <DispatchSwitch health={health} />
       </div>
       {health.problems.length > 0 ? (
         <div className="problems">
           <h3>{t("health.problems")}</h3>
           <ul>
-            {health.problems.map((p) => {
-              const key = `problem.${p.code}`;
-              return (
-                <li key={p.code}>
-                  <strong>{hasMessage(key) ? t(key) : p.code}</strong>
-                  <span className="muted"> {p.message}</span>
-                </li>
-              );
-            })}
+            {health.problems.map((p) => (
+              <li key={p.code} data-code={p.code}>
+                {problemText(t, p, "problem")}
+              </li>
+            ))}
           </ul>
         </div>
       ) : null}
       <div className="stats-groups">
         <dl className="stats" aria-label={t("health.workers")}>
-          <Stat label={`${t("health.workers")} ${t("health.fresh")}`} value={ws.fresh} warn={health.dispatch_enabled && ws.fresh === 0} />
-          <Stat label={`${t("health.workers")} ${t("health.stale")}`} value={ws.stale} warn={ws.stale > 0} />
-          <Stat label={`${t("health.workers")} ${t("health.total")}`} value={ws.total} />
+          <Stat label={t("health.workersFresh")} value={ws.fresh} warn={health.dispatch_enabled && ws.fresh === 0} />
+          <Stat label={t("health.workersStale")} value={ws.stale} warn={ws.stale > 0} />
+          <Stat label={t("health.workersTotal")} value={ws.total} />
         </dl>
         <dl className="stats" aria-label={t("health.queue")}>
           <Stat label={t("health.queued")} value={queue.queued} />
@@ -64,7 +61,7 @@ export function HealthSummary({ health }: { health: THealth }) {
           sec: health.thresholds.dispatch_worker_stale_seconds,
           max: health.thresholds.dispatch_max_concurrent || "∞",
         })}{" "}
-        {t("health.activeAgents", { list: health.active_agents.join(", ") || t("common.none") })}
+        {t("health.activeAgents", { list: health.active_agents.length ? health.active_agents : t("common.none") })}
       </p>
     </Section>
   );

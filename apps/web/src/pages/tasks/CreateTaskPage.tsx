@@ -4,6 +4,7 @@ import { type FormEvent, useState } from "react";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorField } from "../../errors.ts";
 import { useT } from "../../i18n/index.tsx";
+import { statusLabel } from "../../i18n/words.ts";
 import { PATHS, taskPath } from "../../paths.ts";
 import { Link, navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
@@ -49,7 +50,7 @@ export function CreateTaskPage() {
               <select name="status" value={status} onChange={(e) => setStatus(e.target.value as TInitialTaskStatus)}>
                 {INITIAL_TASK_STATUSES.map((s) => (
                   <option key={s} value={s}>
-                    {s}
+                    {statusLabel(t, s)}
                   </option>
                 ))}
               </select>

@@ -1,11 +1,4 @@
-import {
-  CANCELLABLE_STATUSES,
-  DISPATCHABLE_STATUSES,
-  isStatusIn,
-  TASK_STATUSES,
-  type TTask,
-  type TTaskStatus,
-} from "@ops/contract";
+import { CANCELLABLE_STATUSES, DISPATCHABLE_STATUSES, isStatusIn, type TTask, type TTaskStatus } from "@ops/contract";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Confirm } from "../../components/Confirm.tsx";
@@ -13,13 +6,19 @@ import { Section } from "../../components/Section.tsx";
 import { ErrorBox } from "../../components/States.tsx";
 import { errorCode } from "../../errors.ts";
 import { useT } from "../../i18n/index.tsx";
+import { statusLabel } from "../../i18n/words.ts";
 import { PATHS } from "../../paths.ts";
 import { navigate } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
+import { PICKABLE_STATUSES, suggestedStatus } from "./live.ts";
 import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
-/** Dispatch, Human Gate approval, cancel, unblock, archive, and status changes. */
+/**
+ * What can be done with the task now. The primary action follows its state:
+ * Approve while the Human Gate holds it, Dispatch when it can be queued,
+ * Close when it is in review; a manual task says why it has no Dispatch.
+ */
 export function TaskActions({ task }: { task: TTask }) {
   const t = useT();
   const trpc = useTRPC();
@@ -30,7 +29,8 @@ export function TaskActions({ task }: { task: TTask }) {
   const approve = useMutation(trpc.tasks.approve.mutationOptions(options));
   const cancel = useMutation(trpc.tasks.cancel.mutationOptions(options));
   const archive = useMutation(trpc.tasks.archive.mutationOptions(options));
-  const unblock = useMutation(trpc.tasks.update.mutationOptions(options));
+  const makeInteractive = useMutation(trpc.tasks.update.mutationOptions(options));
+  const setTaskStatus = useMutation(trpc.tasks.setStatus.mutationOptions(options));
   const remove = useMutation(
     trpc.tasks.delete.mutationOptions({
       onSuccess: () => {
@@ -40,31 +40,55 @@ export function TaskActions({ task }: { task: TTask }) {
     }),
   );
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // Keyed by status: the picker starts again from the task's new status after a change.
+  const [picked, setPicked] = useState<{ from: TTaskStatus; status: TTaskStatus }>({ from: task.status, status: suggestedStatus(task.status) });
+  const status = picked.from === task.status ? picked.status : suggestedStatus(task.status);
+  const moveTo = (next: TTaskStatus, force = false) => {
+    setPicked({ from: task.status, status: next });
+    setTaskStatus.mutate({ id: task.id, status: next, ...(force ? { force: true } : {}) });
+  };
   const needsApproval = task.sensitive && !task.approved_at;
+  const interactive = task.execution === "interactive";
+  const dispatchable = interactive && isStatusIn(DISPATCHABLE_STATUSES, task.status) && !task.archived;
   // A live dispatch (queued or in flight) is offered Cancel, not Archive or Delete.
   const cancellable = isStatusIn(CANCELLABLE_STATUSES, task.status);
-  const error = dispatch.error ?? approve.error ?? cancel.error ?? archive.error ?? unblock.error ?? remove.error;
+  const approveFirst = canAct && needsApproval && dispatchable;
+  const error = dispatch.error ?? approve.error ?? cancel.error ?? archive.error ?? makeInteractive.error ?? remove.error;
   return (
     <Section id="actions" title={t("task.actions")}>
-      <div className="row wrap">
-        {task.execution === "interactive" && isStatusIn(DISPATCHABLE_STATUSES, task.status) ? (
-          <button type="button" className="btn btn-primary" onClick={() => dispatch.mutate({ id: task.id })} disabled={dispatch.isPending}>
-            {t("task.dispatch")}
+      {approveFirst ? <p className="note">{t("task.awaitingApproval")}</p> : null}
+      {!interactive && !task.archived ? (
+        <div className="note" data-testid="manual-note">
+          <p>{t("task.manual")}</p>
+          <button type="button" className="btn btn-small" onClick={() => makeInteractive.mutate({ id: task.id, execution: "interactive" })} disabled={makeInteractive.isPending}>
+            {t("task.makeInteractive")}
           </button>
-        ) : null}
-        {canAct && needsApproval ? (
-          <button type="button" className="btn" onClick={() => approve.mutate({ id: task.id })} disabled={approve.isPending}>
+        </div>
+      ) : null}
+      <div className="row wrap">
+        {approveFirst ? (
+          <button type="button" className="btn btn-primary" onClick={() => approve.mutate({ id: task.id })} disabled={approve.isPending}>
             {t("task.approve")}
           </button>
         ) : null}
-        {task.blocked ? (
+        {task.status === "review" ? (
+          <button type="button" className="btn btn-primary" onClick={() => moveTo("done")} disabled={setTaskStatus.isPending}>
+            {t("task.close")}
+          </button>
+        ) : null}
+        {dispatchable ? (
           <button
             type="button"
-            className="btn"
-            onClick={() => unblock.mutate({ id: task.id, blocked: false, blocked_reason: null })}
-            disabled={unblock.isPending}
+            className={approveFirst || task.status === "review" ? "btn" : "btn btn-primary"}
+            onClick={() => dispatch.mutate({ id: task.id })}
+            disabled={dispatch.isPending}
           >
-            {t("task.unblock")}
+            {t("task.dispatch")}
+          </button>
+        ) : null}
+        {canAct && needsApproval && !approveFirst ? (
+          <button type="button" className="btn" onClick={() => approve.mutate({ id: task.id })} disabled={approve.isPending}>
+            {t("task.approve")}
           </button>
         ) : null}
         {canAct && cancellable ? (
@@ -98,60 +122,67 @@ export function TaskActions({ task }: { task: TTask }) {
         </p>
       ) : null}
       {error ? <ErrorBox error={error} /> : null}
-      {/* Keyed by status: the picker starts again from the task's new status after a change. */}
-      <StatusChanger key={task.status} task={task} />
+      <StatusChanger
+        task={task}
+        status={status}
+        onPick={(next) => {
+          setPicked({ from: task.status, status: next });
+          setTaskStatus.reset();
+        }}
+        onApply={(force) => moveTo(status, force)}
+        pending={setTaskStatus.isPending}
+        error={setTaskStatus.error}
+      />
     </Section>
   );
 }
 
-function StatusChanger({ task }: { task: TTask }) {
+function StatusChanger({
+  task,
+  status,
+  onPick,
+  onApply,
+  pending,
+  error,
+}: {
+  task: TTask;
+  status: TTaskStatus;
+  onPick(status: TTaskStatus): void;
+  onApply(force: boolean): void;
+  pending: boolean;
+  error: unknown;
+}) {
   const t = useT();
-  const trpc = useTRPC();
   const { canAct } = useSession();
-  const invalidate = useTaskInvalidation();
-  const [status, setStatus] = useState<TTaskStatus>(task.status === "done" ? "review" : "done");
-  const setTaskStatus = useMutation(trpc.tasks.setStatus.mutationOptions({ onSettled: invalidate }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    setTaskStatus.mutate({ id: task.id, status });
+    onApply(false);
   };
-  const refusedByGuard = setTaskStatus.error && errorCode(setTaskStatus.error) === "DONE_GUARD";
+  const refusedByGuard = error && errorCode(error) === "DONE_GUARD";
   return (
     <form className="status-changer" onSubmit={submit} aria-label={t("task.changeStatus")}>
       <h3>{t("task.changeStatus")}</h3>
       <div className="row">
         <label className="inline-field">
           <span>{t("task.newStatus")}</span>
-          <select
-            name="status"
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as TTaskStatus);
-              setTaskStatus.reset();
-            }}
-          >
-            {TASK_STATUSES.filter((s) => s !== task.status).map((s) => (
+          <select name="status" value={status} onChange={(e) => onPick(e.target.value as TTaskStatus)}>
+            {PICKABLE_STATUSES.filter((s) => s !== task.status).map((s) => (
               <option key={s} value={s}>
-                {s}
+                {statusLabel(t, s)}
               </option>
             ))}
           </select>
         </label>
-        <button type="submit" className="btn" disabled={setTaskStatus.isPending}>
+        <button type="submit" className="btn" disabled={pending}>
           {t("task.apply")}
         </button>
       </div>
-      {setTaskStatus.error ? (
-        <ErrorBox error={setTaskStatus.error}>
+      {error ? (
+        <ErrorBox error={error}>
           {refusedByGuard && canAct ? (
             <>
               <p className="muted">{t("task.forceHint")}</p>
-              <button
-                type="button"
-                className="btn btn-danger"
-                onClick={() => setTaskStatus.mutate({ id: task.id, status, force: true })}
-                disabled={setTaskStatus.isPending}
-              >
+              <button type="button" className="btn btn-danger" onClick={() => onApply(true)} disabled={pending}>
                 {t("task.force")}
               </button>
             </>

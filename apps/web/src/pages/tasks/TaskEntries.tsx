@@ -3,20 +3,25 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
+import { BlockedReason } from "../../components/Reason.tsx";
 import { formatDateTime } from "../../format.ts";
 import { useI18n } from "../../i18n/index.tsx";
+import { contextKindLabel, sourceLabel } from "../../i18n/words.ts";
 import { useTRPC } from "../../trpc.ts";
 import { useTaskInvalidation } from "./useTaskInvalidation.ts";
 
-/** Launchers, agents and the watchdog add entries while the page is open. */
-const ENTRIES_REFRESH_MS = 10_000;
+/** Kinds a person picks from; a note is the everyday one (a deliverable is a claim the done guard counts). */
 const CONTEXT_KINDS = ["note", "deliverable", "blocker", "checkpoint"] as const;
 
 function EntryHead({ who, kind, when }: { who: string | null; kind?: string; when: string }) {
   const { lang } = useI18n();
   return (
     <p className="entry-head">
-      {kind ? <span className="badge">{kind}</span> : null}
+      {kind ? (
+        <span className="badge" data-kind={kind}>
+          {kind}
+        </span>
+      ) : null}
       <strong>{who ?? "—"}</strong> <span className="muted small">{formatDateTime(when, lang)}</span>
     </p>
   );
@@ -62,22 +67,23 @@ function BodyField(props: { label: string; name: string; rows: number; value: st
   );
 }
 
-export function ContextSection({ taskId }: { taskId: number }) {
+export function ContextSection({ taskId, refetchMs }: { taskId: number; refetchMs: number }) {
   const { t } = useI18n();
   const trpc = useTRPC();
-  const entries = useQuery(trpc.context.list.queryOptions({ task_id: taskId }, { refetchInterval: ENTRIES_REFRESH_MS }));
+  const entries = useQuery(trpc.context.list.queryOptions({ task_id: taskId }, { refetchInterval: refetchMs }));
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.context.add.mutationOptions({ onSuccess: invalidate }));
-  const [kind, setKind] = useState<string>("deliverable");
+  const [kind, setKind] = useState<string>("note");
   const [body, setBody] = useState("");
   return (
     <Section id="context" title={t("task.context")}>
-      <QueryView query={entries} isEmpty={(list) => list.length === 0} empty={t("task.contextEmpty")}>
+      {/* Blocker entries have their own history (BlockerHistory): listed once, there. */}
+      <QueryView query={entries} isEmpty={(list) => !list.some((e) => e.kind !== "blocker")} empty={t("task.contextEmpty")}>
         {(list) => (
           <ol className="entries">
-            {list.map((e) => (
+            {list.filter((e) => e.kind !== "blocker").map((e) => (
               <li key={e.id} className={`entry entry-${e.kind}`}>
-                <EntryHead who={`${e.author ?? e.source} (${e.source})`} kind={e.kind} when={e.created_at} />
+                <EntryHead who={`${e.author ?? sourceLabel(t, e.source)} (${sourceLabel(t, e.source)})`} kind={contextKindLabel(t, e.kind)} when={e.created_at} />
                 <p className="prewrap">{e.body}</p>
               </li>
             ))}
@@ -94,7 +100,7 @@ export function ContextSection({ taskId }: { taskId: number }) {
           <select value={kind} onChange={(e) => setKind(e.target.value)}>
             {CONTEXT_KINDS.map((k) => (
               <option key={k} value={k}>
-                {k}
+                {contextKindLabel(t, k)}
               </option>
             ))}
           </select>
@@ -105,10 +111,10 @@ export function ContextSection({ taskId }: { taskId: number }) {
   );
 }
 
-export function CommentsSection({ taskId }: { taskId: number }) {
+export function CommentsSection({ taskId, refetchMs }: { taskId: number; refetchMs: number }) {
   const { t } = useI18n();
   const trpc = useTRPC();
-  const comments = useQuery(trpc.comments.list.queryOptions({ task_id: taskId }, { refetchInterval: ENTRIES_REFRESH_MS }));
+  const comments = useQuery(trpc.comments.list.queryOptions({ task_id: taskId }, { refetchInterval: refetchMs }));
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.comments.add.mutationOptions({ onSuccess: invalidate }));
   const [body, setBody] = useState("");
@@ -119,7 +125,7 @@ export function CommentsSection({ taskId }: { taskId: number }) {
           <ol className="entries">
             {list.map((c) => (
               <li key={c.id} className="entry">
-                <EntryHead who={c.author} {...(c.kind === "ai-dispatch-log" ? { kind: c.kind } : {})} when={c.created_at} />
+                <EntryHead who={c.author} {...(c.kind === "ai-dispatch-log" ? { kind: t("commentKind.ai-dispatch-log") } : {})} when={c.created_at} />
                 <p className="prewrap">{c.body}</p>
               </li>
             ))}
@@ -140,10 +146,10 @@ export function CommentsSection({ taskId }: { taskId: number }) {
 /** Whole minutes as typed, within what one time log may hold. */
 const isLoggableMinutes = (text: string) => /^\d+$/.test(text) && ZLoggedMinutes.safeParse(Number(text)).success;
 
-export function TimeLogsSection({ taskId }: { taskId: number }) {
+export function TimeLogsSection({ taskId, refetchMs }: { taskId: number; refetchMs: number }) {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
-  const logs = useQuery(trpc.timeLogs.list.queryOptions({ task_id: taskId }, { refetchInterval: ENTRIES_REFRESH_MS }));
+  const logs = useQuery(trpc.timeLogs.list.queryOptions({ task_id: taskId }, { refetchInterval: refetchMs }));
   const invalidate = useTaskInvalidation();
   const add = useMutation(trpc.timeLogs.add.mutationOptions({ onSuccess: invalidate }));
   const [minutes, setMinutes] = useState("");
@@ -178,7 +184,7 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
                   {list.map((l) => (
                     <tr key={l.id}>
                       <td className="num">{l.minutes}</td>
-                      <td>{l.source}</td>
+                      <td>{sourceLabel(t, l.source)}</td>
                       <td>{l.note ?? ""}</td>
                       <td>
                         {l.author ?? ""} {formatDateTime(l.created_at, lang)}
@@ -205,8 +211,8 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
         <label className="inline-field">
           <span>{t("task.source")}</span>
           <select value={source} onChange={(e) => setSource(e.target.value as TTimeLogSource)}>
-            <option value="human">human</option>
-            <option value="ai">ai</option>
+            <option value="human">{sourceLabel(t, "human")}</option>
+            <option value="ai">{sourceLabel(t, "ai")}</option>
           </select>
         </label>
         <label className="field field-grow">
@@ -218,34 +224,46 @@ export function TimeLogsSection({ taskId }: { taskId: number }) {
   );
 }
 
-/** Every blocker context entry, newest first, with the current block on top. */
-export function BlockerHistory({ task }: { task: TTask }) {
+/**
+ * Every blocker entry, newest first. The current block is said once, in the
+ * banner at the top: the entry that recorded it is marked and shows only the
+ * evidence it added.
+ */
+export function BlockerHistory({ task, refetchMs }: { task: TTask; refetchMs: number }) {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
-  const entries = useQuery(trpc.context.list.queryOptions({ task_id: task.id }, { refetchInterval: ENTRIES_REFRESH_MS }));
+  const entries = useQuery(trpc.context.list.queryOptions({ task_id: task.id }, { refetchInterval: refetchMs }));
+  const current = task.blocked && task.blocked_reason ? task.blocked_reason : undefined;
   return (
     <Section id="blockers" title={t("task.blockers")}>
-      {task.blocked ? <p className="pill pill-bad">{t("task.currentBlock", { reason: task.blocked_reason ?? t("common.none") })}</p> : null}
-      <QueryView
-        query={entries}
-        isEmpty={(list) => !list.some((e) => e.kind === "blocker")}
-        empty={task.blocked ? undefined : t("task.blockersEmpty")}
-      >
-        {(list) => (
-          <ol className="entries">
-            {list
-              .filter((e) => e.kind === "blocker")
-              .reverse()
-              .map((e) => (
-                <li key={e.id} className="entry entry-blocker">
-                  <p className="entry-head">
-                    <span className="muted small">{formatDateTime(e.created_at, lang)}</span> · {e.source}
-                  </p>
-                  <p className="prewrap">{e.body}</p>
-                </li>
-              ))}
-          </ol>
-        )}
+      <QueryView query={entries} isEmpty={(list) => !list.some((e) => e.kind === "blocker")} empty={t("task.blockersEmpty")}>
+        {(list) => {
+          const blockers = list.filter((e) => e.kind === "blocker").reverse();
+          const currentId = current ? blockers.find((e) => e.body.startsWith(current))?.id : undefined;
+          return (
+            <ol className="entries">
+              {blockers.map((e) => {
+                const isCurrent = e.id === currentId && current !== undefined;
+                const rest = isCurrent ? e.body.slice(current.length).replace(/^[.\s]+/, "") : e.body;
+                return (
+                  <li key={e.id} className="entry entry-blocker" data-current={isCurrent || undefined}>
+                    <p className="entry-head">
+                      <span className="muted small">{formatDateTime(e.created_at, lang)}</span> · {sourceLabel(t, e.source)}
+                      {isCurrent ? <span className="badge badge-bad">{t("task.currentBlock")}</span> : null}
+                    </p>
+                    {isCurrent ? null : (
+                      <p className="prewrap">
+                        <BlockedReason reason={e.body.split("\n", 1)[0]!} />
+                        {e.body.includes("\n") ? `\n${e.body.slice(e.body.indexOf("\n") + 1)}` : ""}
+                      </p>
+                    )}
+                    {isCurrent && rest ? <p className="prewrap muted">{rest}</p> : null}
+                  </li>
+                );
+              })}
+            </ol>
+          );
+        }}
       </QueryView>
     </Section>
   );

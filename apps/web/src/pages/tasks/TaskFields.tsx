@@ -2,6 +2,7 @@ import { TASK_PRIORITY_RANGE, TASK_TITLE_MAX_LENGTH, type TExecution, type TTask
 import type { ReactNode } from "react";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
+import { executionLabel } from "../../i18n/words.ts";
 
 /** The task fields as the form holds them (strings while typing). */
 export interface TaskFieldValues {
@@ -81,8 +82,8 @@ export function TaskFields({
         <label className="field">
           <span>{t("create.execution")}</span>
           <select name="execution" value={value.execution} onChange={(e) => set({ execution: e.target.value as TExecution })}>
-            <option value="interactive">interactive</option>
-            <option value="manual">manual</option>
+            <option value="interactive">{executionLabel(t, "interactive")}</option>
+            <option value="manual">{executionLabel(t, "manual")}</option>
           </select>
         </label>
         <label className="field">
@@ -91,8 +92,7 @@ export function TaskFields({
             <option value="">{t("tasks.noAgent")}</option>
             {(agents.data ?? []).map((a) => (
               <option key={a.id} value={a.id}>
-                {a.slug}
-                {a.active ? "" : " (inactive)"}
+                {a.active ? a.slug : t("create.inactive", { slug: a.slug })}
               </option>
             ))}
           </select>

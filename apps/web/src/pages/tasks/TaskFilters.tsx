@@ -2,6 +2,7 @@ import { TASK_STATUSES, type TTaskStatus } from "@ops/contract";
 import { useEffect, useState } from "react";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
+import { statusLabel } from "../../i18n/words.ts";
 import type { TaskFilterValues } from "./task-filters.ts";
 
 export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onChange(next: TaskFilterValues): void }) {
@@ -30,7 +31,7 @@ export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onCh
           <option value="">{t("common.all")}</option>
           {TASK_STATUSES.map((s) => (
             <option key={s} value={s}>
-              {s}
+              {statusLabel(t, s)}
             </option>
           ))}
         </select>

@@ -12,6 +12,8 @@ import { readFilters, type TaskFilterValues, writeFilters } from "./task-filters
 
 const PAGE = 100;
 
+const isUnfiltered = (f: TaskFilterValues) => !f.status && !f.agent && f.blocked === undefined && !f.q.trim() && f.page === 0;
+
 export function TasksPage() {
   const t = useT();
   const trpc = useTRPC();
@@ -46,7 +48,16 @@ export function TasksPage() {
       ) : !tasks.data ? (
         <ErrorBox error={tasks.error} onRetry={() => void tasks.refetch()} />
       ) : tasks.data.tasks.length === 0 ? (
-        <Empty>{t("tasks.empty")}</Empty>
+        isUnfiltered(filters) ? (
+          <div className="card empty-board">
+            <p>{t("tasks.emptyBoard")}</p>
+            <Link to={PATHS.nuevaTarea} className="btn btn-primary">
+              {t("tasks.new")}
+            </Link>
+          </div>
+        ) : (
+          <Empty>{t("tasks.empty")}</Empty>
+        )
       ) : (
         <TaskResults tasks={tasks.data.tasks} total={tasks.data.total} filters={filters} />
       )}
