@@ -1,3 +1,4 @@
+import { AGENT_OUTPUT_QUOTE_MARKER } from "@ops/contract";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,8 +115,10 @@ describe("launcher end to end", () => {
     const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; source: string; body: string }>;
     const blocker = context.find((c) => c.kind === "blocker");
     expect(blocker).toMatchObject({ source: "launcher", body: expect.stringContaining("launcher process exited early (code=3, signal=null)") });
-    // What the agent printed is kept as its own words, never inside the launcher's blocker.
-    expect(blocker?.body).not.toContain("fake-agent: boom");
+    // What the agent printed is its own words: never in the launcher's part of the blocker, only quoted after the marker.
+    const [own, quoted] = blocker!.body.split(`\n\n${AGENT_OUTPUT_QUOTE_MARKER}\n`);
+    expect(own).not.toContain("fake-agent: boom");
+    expect(quoted).toMatch(/^> Agent output, last lines of stdout .*\n> \(empty\)\n> \n> Agent output, last lines of stderr .*\n> fake-agent: boom, missing configuration$/);
     expect(context.find((c) => c.kind === "agent-output")).toMatchObject({ source: "ai", body: expect.stringContaining("fake-agent: boom, missing configuration") });
     const times = (await rest("GET", `/tasks/${id}/time-logs`)).body as Array<{ source: string }>;
     expect(times.some((t) => t.source === "ai")).toBe(true);
