@@ -76,3 +76,40 @@ export function checkCredentials(rule: CredentialRule, env: Record<string, strin
   const wanted = rule.map((c) => (c.kind === "env" ? c.name : c.kind === "file" ? c.path : "none")).join(", ");
   return { ok: false, detail: `none of: ${wanted}` };
 }
+
+/**
+ * The environment variables a runtime reads for its credentials and its own
+ * configuration (endpoints, config folders, update and telemetry switches):
+ * exact names and name prefixes. An agent's environment is an allowlist; these
+ * pass for the runtimes this host supports, beside the `env:` names of their
+ * credential rules. Anything else an operator wants an agent to see goes in
+ * OPS_AGENT_ENV_ALLOW.
+ */
+export function runtimeEnvNames(slug: string): { names: string[]; prefixes: string[] } {
+  switch (slug) {
+    case "claudecode":
+      return {
+        prefixes: ["ANTHROPIC_", "CLAUDE_"],
+        names: [
+          "DISABLE_AUTOUPDATER",
+          "DISABLE_TELEMETRY",
+          "DISABLE_ERROR_REPORTING",
+          "DISABLE_NON_ESSENTIAL_MODEL_CALLS",
+          "DISABLE_COST_WARNINGS",
+          "DISABLE_BUG_COMMAND",
+          "MAX_THINKING_TOKENS",
+          "BASH_DEFAULT_TIMEOUT_MS",
+          "BASH_MAX_TIMEOUT_MS",
+          "MCP_TIMEOUT",
+        ],
+      };
+    case "codex":
+      return { prefixes: ["OPENAI_", "CODEX_"], names: [] };
+    case "opencode":
+      return { prefixes: ["OPENCODE_", "ANTHROPIC_", "OPENAI_", "OPENROUTER_", "GEMINI_", "GROQ_"], names: [] };
+    case "hermes":
+      return { prefixes: ["HERMES_", "OPENROUTER_", "NOUS_", "OPENAI_", "ANTHROPIC_"], names: [] };
+    default:
+      return { prefixes: [], names: [] };
+  }
+}

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LauncherConfig } from "./env.ts";
 import type { LaunchHost, LaunchPlan, LaunchRefusal, LogFiles } from "./launch-plan.ts";
@@ -65,6 +66,8 @@ export interface SpawnRequest {
   files: LogFiles;
   /** A file the agent reads as its stdin (the prompt, kept out of argv); /dev/null otherwise. */
   stdinPath?: string | undefined;
+  /** Run the agent as this user (the wrapper stays the launcher's, to write the exit record where the agent cannot). */
+  runAs?: { uid: number; gid: number } | undefined;
 }
 
 /** Why a folder cannot be an agent's working directory, or undefined when it can. */
@@ -76,9 +79,46 @@ export function workdirProblem(dir: string): string | undefined {
   }
 }
 
+function realpathOf(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** This machine, as a launch plan sees it. */
 export function thisHost(config: LauncherConfig): LaunchHost {
-  return { findOnPath: (program) => findOnPath(program, config.path), workdirProblem, now: new Date() };
+  return { findOnPath: (program) => findOnPath(program, config.path), workdirProblem, realpath: realpathOf, now: new Date() };
+}
+
+export class AgentSetupError extends Error {}
+
+/**
+ * What the agent needs before it starts, made for its user: the task's own
+ * working folder (`<root>/task-<id>`, owned by the agent user; the root itself
+ * stays traversable) and, for an agent user, its copy of the prompt in a
+ * folder only it (and root) can read.
+ */
+export function prepareAgentFiles(plan: Pick<LaunchPlan, "workdir" | "createWorkdir" | "runAs" | "agentPromptPath" | "prompt" | "files">): void {
+  const owner = plan.runAs;
+  try {
+    if (plan.createWorkdir) {
+      mkdirSync(dirname(plan.workdir), { recursive: true, mode: 0o755 });
+      mkdirSync(plan.workdir, { recursive: true, mode: 0o700 });
+      if (owner) chownSync(plan.workdir, owner.uid, owner.gid);
+    }
+    if (plan.agentPromptPath !== plan.files.promptPath) {
+      const dir = dirname(plan.agentPromptPath);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (owner) chownSync(dir, owner.uid, owner.gid);
+      writeFileSync(plan.agentPromptPath, plan.prompt, { mode: 0o600 });
+      if (owner) chownSync(plan.agentPromptPath, owner.uid, owner.gid);
+    }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new AgentSetupError(`cannot prepare the agent's files (${e.path ?? plan.workdir}): ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " ").trim());
+  }
 }
 
 /**
@@ -86,6 +126,12 @@ export function thisHost(config: LauncherConfig): LaunchHost {
  * a full disk is a refusal, before any agent runs), then the detached agent.
  */
 export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promise<{ ok: true; record: LaunchRecord } | ({ ok: false } & LaunchRefusal)> {
+  try {
+    prepareAgentFiles(plan);
+  } catch (error) {
+    if (error instanceof AgentSetupError) return { ok: false, reason: error.message, evidence: `worker: ${config.workerId}\nOPS_WORKDIR_ROOTS=${config.workdirRoots.join(",")}` };
+    throw error;
+  }
   let fds: { outFd: number; errFd: number };
   try {
     fds = prepareLogs(config.logDir, plan.files, plan.prompt);
@@ -95,7 +141,7 @@ export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promis
   }
   let spawned: { pid: number; procStart?: string | undefined };
   try {
-    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files, stdinPath: plan.stdinPath }, fds);
+    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files, stdinPath: plan.stdinPath, runAs: plan.runAs }, fds);
   } catch (error) {
     return { ok: false, reason: `failed to start agent ${plan.command.program}: ${(error as Error).message}` };
   }
@@ -115,7 +161,8 @@ export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promis
 }
 
 /**
- * Starts the agent detached: its own process group (the wrapper leads it),
+ * Starts the agent detached: its own process group (the wrapper leads it; with
+ * runAs the wrapper starts the agent as that user, primary group only),
  * stdin from /dev/null (so a CLI that reads stdin does not hang) or from the
  * prompt file, stdout and stderr straight into the log files. The launcher can
  * die and restart meanwhile.
@@ -131,7 +178,8 @@ export function spawnDetached(req: SpawnRequest, fds: { outFd: number; errFd: nu
     };
     try {
       if (req.stdinPath !== undefined) inFd = openSync(req.stdinPath, "r");
-      child = spawn(process.execPath, [WRAPPER, req.files.exitPath, ...req.argv], {
+      const as = req.runAs ? [`--as=${req.runAs.uid}:${req.runAs.gid}`] : [];
+      child = spawn(process.execPath, [WRAPPER, ...as, req.files.exitPath, ...req.argv], {
         cwd: req.cwd,
         env: req.env,
         detached: true,

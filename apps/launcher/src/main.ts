@@ -1,6 +1,6 @@
 import { createApiClient } from "./api.ts";
 import { Launcher } from "./daemon.ts";
-import { ConfigError, type LauncherConfig, loadConfig } from "./env.ts";
+import { agentUserProblem, ConfigError, type LauncherConfig, loadConfig } from "./env.ts";
 import { LaunchState } from "./state.ts";
 import { openWorkerLog, type WorkerLog } from "./worker-log.ts";
 
@@ -8,6 +8,8 @@ let config: LauncherConfig;
 let workerLog: WorkerLog;
 try {
   config = loadConfig();
+  const cannotSwitch = agentUserProblem(config);
+  if (cannotSwitch) throw new ConfigError([cannotSwitch]);
   workerLog = openWorkerLog(config.workerLog, { secrets: [config.serviceToken] });
 } catch (error) {
   process.stderr.write(`[launcher] ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);

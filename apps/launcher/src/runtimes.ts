@@ -100,7 +100,7 @@ export interface RuntimeAssessment {
 
 /** Usable = a command for the slug, its program on PATH, and credentials present. */
 export function assessRuntime(slug: string, config: LauncherConfig, launchCommand?: string | null): RuntimeAssessment {
-  const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.home);
+  const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.agentHome);
   const credentials = checkCredentials(rule, config.agentBaseEnv);
   let command: ResolvedCommand | undefined;
   try {
@@ -150,7 +150,7 @@ export const slugsWithoutHostCommand = (config: LauncherConfig) => config.slugs.
 export function runtimeCredentialValues(config: LauncherConfig): string[] {
   const values: string[] = [];
   for (const slug of config.slugs) {
-    const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.home);
+    const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.agentHome);
     for (const check of rule) {
       const value = check.kind === "env" ? config.agentBaseEnv[check.name] : undefined;
       if (value) values.push(value);
