@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { type ApiClient, describeError, opsCodeOf } from "./api.ts";
-import type { LauncherConfig } from "./env.ts";
+import { agentUserProblem, type LauncherConfig, type UnixUser } from "./env.ts";
 import { missingRuntimeReason, probeVersion, slugsWithoutHostCommand, surveyRuntimes } from "./runtimes.ts";
 import { readOpsLaunchCommands } from "./usable-runtimes.ts";
 
@@ -157,11 +158,100 @@ async function opsCommandsFor(config: LauncherConfig, api: ApiClient): Promise<{
   }
 }
 
+/** Shells, interpreters and program runners: any of them in OPS_ALLOWED_PROGRAMS runs whatever a launch_command says. */
+const INTERPRETER = /^(sh|bash|dash|zsh|ksh|mksh|fish|csh|tcsh|busybox|env|sudo|su|doas|xargs|nohup|setsid|timeout|nice|stdbuf|script|ssh|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|awk|gawk)$/;
+
+/**
+ * Whether a user (its uid and primary group: the agent runs without
+ * supplementary groups) may access a path in a mode (4 read, 2 write, 1
+ * search/execute), every folder on the way searchable; undefined when the
+ * path does not exist.
+ */
+export function accessibleBy(path: string, user: Pick<UnixUser, "uid" | "gid">, mode: number): boolean | undefined {
+  const bits = (p: string) => {
+    const st = statSync(p);
+    const shift = st.uid === user.uid ? 6 : st.gid === user.gid ? 3 : 0;
+    return (st.mode >> shift) & 7;
+  };
+  try {
+    const full = resolve(path);
+    for (let dir = dirname(full); ; dir = dirname(dir)) {
+      if ((bits(dir) & 1) === 0) return false;
+      if (dir === "/") break;
+    }
+    return (bits(full) & mode) === mode;
+  } catch {
+    return undefined;
+  }
+}
+
+const insideOf = (path: string, root: string) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+
+/**
+ * Whom agents run as and what they can reach: OPS_AGENT_USER (a warning when
+ * agents would run as the launcher's own user, root or not), the launcher's
+ * env file, state, logs and worker log private from that user, the runtimes'
+ * programs runnable by it; the working-folder roots (none holding the
+ * launcher's files); OPS_ALLOWED_PROGRAMS without a shell or interpreter.
+ */
+export function checkIsolation(config: LauncherConfig, opts: { envFile?: string | undefined; uid?: number | undefined; executables?: string[] } = {}): DoctorLine[] {
+  const lines: DoctorLine[] = [];
+  const uid = opts.uid ?? process.getuid?.();
+  const privatePaths = [
+    ...(opts.envFile ? [["env file", opts.envFile] as const] : []),
+    ["state", config.stateDir] as const,
+    ["detached logs", config.logDir] as const,
+    ...(config.workerLog !== "-" ? [["worker log", config.workerLog] as const] : []),
+  ];
+  const user = config.agentUser;
+  if (!user) {
+    const who = uid === 0 ? "root" : `${userInfo().username} (uid ${uid})`;
+    lines.push({
+      subject: "agent user",
+      status: "WARN",
+      detail: `agents run as ${who}, the launcher's own user: an agent can read the launcher's token (its /proc environ, its env file, its state folder); set OPS_AGENT_USER to an unprivileged user (useradd --system --create-home ops-agent)`,
+    });
+  } else {
+    const problem = agentUserProblem(config, uid);
+    if (problem) lines.push({ subject: "agent user", status: "FAIL", detail: problem });
+    else {
+      const exposed = privatePaths.filter(([, p]) => accessibleBy(p, user, 4) === true).map(([name, p]) => `${name} ${p}`);
+      lines.push(
+        exposed.length > 0
+          ? { subject: "agent user", status: "FAIL", detail: `agents run as ${user.name}, who can read: ${exposed.join(", ")}; make them root-only (chmod 0600 files, 0700 folders)` }
+          : { subject: "agent user", status: "OK", detail: `agents run as ${user.name} (uid ${user.uid}, gid ${user.gid}, primary group only), HOME ${user.home}; the launcher's files are not readable by it` },
+      );
+      for (const exe of opts.executables ?? []) {
+        if (accessibleBy(exe, user, 1) === false) lines.push({ subject: "agent user", status: "WARN", detail: `${user.name} cannot run ${exe} (a folder on its path or the file is not open to it); install the CLI where agents can run it` });
+      }
+    }
+  }
+  const inside = privatePaths.filter(([, p]) => config.workdirRoots.some((root) => insideOf(resolve(p), root))).map(([name, p]) => `${name} ${p}`);
+  lines.push(
+    inside.length > 0
+      ? { subject: "workdir roots", status: "WARN", detail: `OPS_WORKDIR_ROOTS (${config.workdirRoots.join(", ")}) holds the launcher's ${inside.join(", ")}: a task could name it as its working folder` }
+      : { subject: "workdir roots", status: "OK", detail: `working folders must resolve under ${config.workdirRoots.join(", ")}; a task without one gets ${join(config.workdirRoots[0]!, "task-<id>")}` },
+  );
+  const interpreters = config.allowedPrograms.filter((p) => INTERPRETER.test(basename(p)));
+  lines.push(
+    interpreters.length > 0
+      ? {
+          subject: "allowed programs",
+          status: "WARN",
+          detail: `${config.allowedProgramsSource === "default" ? "AGENT_CMD_* names" : "OPS_ALLOWED_PROGRAMS includes"} ${interpreters.join(", ")}: a shell or interpreter lets an agent's launch_command in OPS run anything; allow the agent CLIs themselves`,
+        }
+      : { subject: "allowed programs", status: "OK", detail: `an agent's launch_command in OPS may run: ${config.allowedPrograms.join(", ")} (${config.allowedProgramsSource})` },
+  );
+  return lines;
+}
+
 /** Everything the runbook's `npm run worker:doctor` checks, and the verdict. */
-export async function runDoctor(config: LauncherConfig, api: ApiClient): Promise<DoctorReport> {
+export async function runDoctor(config: LauncherConfig, api: ApiClient, opts: { envFile?: string | undefined } = {}): Promise<DoctorReport> {
   const ops = await opsCommandsFor(config, api);
+  const survey = surveyRuntimes(config, ops.commands);
   const runtimes = [...ops.lines, ...(await checkRuntimes(config, ops.commands))];
-  const lines = [...runtimes, ...(await checkApi(config, api)), ...checkFolders(config)];
+  const executables = survey.flatMap((a) => (a.executable ? [a.executable] : []));
+  const lines = [...runtimes, ...(await checkApi(config, api)), ...checkFolders(config), ...checkIsolation(config, { envFile: opts.envFile, executables })];
   const missing = runtimes.filter((l) => l.status === "MISSING").map((l) => l.subject);
   const unauthenticated = runtimes.filter((l) => l.status === "NOT_AUTHENTICATED").map((l) => l.subject);
   const failed = lines.filter((l) => l.status === "FAIL").map((l) => l.subject);
