@@ -205,7 +205,13 @@ export function checkIsolation(config: LauncherConfig, opts: { envFile?: string 
   ];
   const user = config.agentUser;
   if (!user) {
-    const who = uid === 0 ? "root" : `${userInfo().username} (uid ${uid})`;
+    let name = `uid ${uid}`;
+    try {
+      name = `${userInfo().username} (uid ${uid})`;
+    } catch {
+      // a uid without a passwd entry: the number says it
+    }
+    const who = uid === 0 ? "root" : name;
     lines.push({
       subject: "agent user",
       status: "WARN",

@@ -159,6 +159,15 @@ describe("launcher process start", () => {
     expect(result.stderr).toContain("OPS_API_BASE: must be the REST base URL ending in /api");
   });
 
+  it("stops at start when OPS_AGENT_USER names root or a missing user, saying what to do", () => {
+    const root = start({ OPS_SERVICE_TOKEN: "t", OPS_LAUNCHER_LOG: "-", OPS_AGENT_USER: "root" });
+    expect(root.status).toBe(2);
+    expect(root.stderr).toContain('OPS_AGENT_USER: "root" is root (uid 0): agents would hold the launcher\'s powers; name an unprivileged user');
+    const missing = start({ OPS_SERVICE_TOKEN: "t", OPS_LAUNCHER_LOG: "-", OPS_AGENT_USER: "no-such-ops-agent" });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('OPS_AGENT_USER: no Unix user "no-such-ops-agent" on this host; create it (useradd --system --create-home no-such-ops-agent)');
+  });
+
   it("refuses a worker log it cannot write", () => {
     const result = start({ OPS_SERVICE_TOKEN: "t", OPS_LAUNCHER_LOG: "/dev/null/launcher.log" });
     expect(result.status).toBe(2);
