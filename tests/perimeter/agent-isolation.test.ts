@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -204,6 +204,27 @@ describe("an agent isolated from its launcher (OPS_AGENT_USER)", () => {
     expect(run.comments.some((c) => c.body.startsWith(`probe uid=${agentUser.uid} `) && c.body.endsWith("hits: 0"))).toBe(true);
     expect(run.context.find((c) => c.kind === "deliverable")?.body).toBe("probe report: 0 token hit(s)");
   }, 120_000);
+
+  it("a link the agent user plants in its HOME does not make root write or chown through it", async () => {
+    // The agent owns its HOME: it could point ~/.ops-prompts at a folder of root's. The launcher makes the agent's
+    // files as the agent user, so the write is refused (EACCES) and the run fails with the reason.
+    const victim = mkdtempSync(join(etc, "victim-"));
+    chmodSync(victim, 0o755);
+    const prompts = join(agentUser.home, ".ops-prompts");
+    rmSync(prompts, { recursive: true, force: true });
+    symlinkSync(victim, prompts);
+    try {
+      const created = await rest("POST", "/tasks", { title: "planted link", execution: "interactive", agent_slug: "probeiso" });
+      const id = created.body.id as number;
+      expect((await rest("POST", `/tasks/${id}/dispatch`)).status).toBe(200);
+      const task = await waitForTask(rest, id, (t) => t.status === "waiting", "waiting", 30_000);
+      expect(task.blocked_reason).toMatch(new RegExp(`^cannot prepare the agent's files as uid ${agentUser.uid} .*EACCES`));
+      expect(readdirSync(victim)).toEqual([]);
+      expect(statSync(victim).uid).toBe(0);
+    } finally {
+      rmSync(prompts, { force: true });
+    }
+  });
 
   it("control: the same launcher without OPS_AGENT_USER lets the agent read the token from the launcher's environment", async () => {
     // A small HOME of its own: the probe, as root, would otherwise walk all of /root.

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LauncherConfig } from "./env.ts";
@@ -95,30 +95,72 @@ export function thisHost(config: LauncherConfig): LaunchHost {
 export class AgentSetupError extends Error {}
 
 /**
- * What the agent needs before it starts, made for its user: the task's own
- * working folder (`<root>/task-<id>`, owned by the agent user; the root itself
- * stays traversable) and, for an agent user, its copy of the prompt in a
- * folder only it (and root) can read.
+ * Run as the agent user: creates the task's folder and writes the prompt
+ * (stdin) to the agent's copy. Plain CommonJS for `node -e`; argv: workdir
+ * ("" = none), prompt path ("" = none).
+ */
+const AS_AGENT_SETUP = `
+const fs = require("node:fs");
+const path = require("node:path");
+const [workdir, promptPath] = process.argv.slice(1);
+if (workdir) fs.mkdirSync(workdir, { recursive: true, mode: 0o700 });
+if (promptPath) {
+  fs.mkdirSync(path.dirname(promptPath), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(promptPath, fs.readFileSync(0), { mode: 0o600 });
+}
+`;
+
+/**
+ * What the agent needs before it starts: the task's own working folder
+ * (`<root>/task-<id>`) and, for an agent user, its copy of the prompt. For an
+ * agent user both are made BY that user (a short node process switched to
+ * it), never by root: its HOME and the folders it owns are its to rearrange,
+ * and a root that followed a symlink it planted there would create, write or
+ * chown whatever the link points at.
  */
 export function prepareAgentFiles(plan: Pick<LaunchPlan, "workdir" | "createWorkdir" | "runAs" | "agentPromptPath" | "prompt" | "files">): void {
-  const owner = plan.runAs;
-  try {
-    if (plan.createWorkdir) {
-      mkdirSync(dirname(plan.workdir), { recursive: true, mode: 0o755 });
-      mkdirSync(plan.workdir, { recursive: true, mode: 0o700 });
-      if (owner) chownSync(plan.workdir, owner.uid, owner.gid);
+  const copyPrompt = plan.agentPromptPath !== plan.files.promptPath;
+  if (plan.runAs) {
+    if (!plan.createWorkdir && !copyPrompt) return;
+    const made = spawnSync(process.execPath, ["-e", AS_AGENT_SETUP, plan.createWorkdir ? plan.workdir : "", copyPrompt ? plan.agentPromptPath : ""], {
+      uid: plan.runAs.uid,
+      gid: plan.runAs.gid,
+      cwd: "/",
+      env: {},
+      input: plan.prompt,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    if (made.error || made.status !== 0) {
+      const why = made.error?.message ?? (made.stderr.split("\n").find((l) => /^\w*Error/.test(l)) ?? made.stderr.trim().split("\n").at(-1) ?? `exit ${made.status}`);
+      throw new AgentSetupError(`cannot prepare the agent's files as uid ${plan.runAs.uid} (${plan.createWorkdir ? plan.workdir : plan.agentPromptPath}): ${why}`.slice(0, 1000));
     }
-    if (plan.agentPromptPath !== plan.files.promptPath) {
-      const dir = dirname(plan.agentPromptPath);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if (owner) chownSync(dir, owner.uid, owner.gid);
+    return;
+  }
+  try {
+    if (plan.createWorkdir) mkdirSync(plan.workdir, { recursive: true, mode: 0o700 });
+    if (copyPrompt) {
+      mkdirSync(dirname(plan.agentPromptPath), { recursive: true, mode: 0o700 });
       writeFileSync(plan.agentPromptPath, plan.prompt, { mode: 0o600 });
-      if (owner) chownSync(plan.agentPromptPath, owner.uid, owner.gid);
     }
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw new AgentSetupError(`cannot prepare the agent's files (${e.path ?? plan.workdir}): ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " ").trim());
   }
+}
+
+/**
+ * With an agent user, the launcher's state and log folders are made 0700
+ * (and the worker log 0640) at start, whatever an earlier setup left: what
+ * keeps the agents out is these modes.
+ */
+export function securePrivatePaths(config: Pick<LauncherConfig, "agentUser" | "stateDir" | "logDir" | "workerLog">): void {
+  if (!config.agentUser) return;
+  for (const dir of [config.stateDir, config.logDir]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  if (config.workerLog !== "-" && existsSync(config.workerLog)) chmodSync(config.workerLog, 0o640);
 }
 
 /**

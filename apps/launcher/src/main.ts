@@ -1,6 +1,7 @@
 import { createApiClient } from "./api.ts";
 import { Launcher } from "./daemon.ts";
 import { agentUserProblem, ConfigError, type LauncherConfig, loadConfig } from "./env.ts";
+import { securePrivatePaths } from "./launch.ts";
 import { LaunchState } from "./state.ts";
 import { openWorkerLog, type WorkerLog } from "./worker-log.ts";
 
@@ -10,6 +11,7 @@ try {
   config = loadConfig();
   const cannotSwitch = agentUserProblem(config);
   if (cannotSwitch) throw new ConfigError([cannotSwitch]);
+  securePrivatePaths(config);
   workerLog = openWorkerLog(config.workerLog, { secrets: [config.serviceToken] });
 } catch (error) {
   process.stderr.write(`[launcher] ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
