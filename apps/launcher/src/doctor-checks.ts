@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, unlinkSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type ApiClient, describeError, opsCodeOf } from "./api.ts";
-import { agentUserProblem, type LauncherConfig, type UnixUser } from "./env.ts";
+import { accessibleBy } from "./credentials.ts";
+import { agentUserProblem, type LauncherConfig } from "./env.ts";
 import { missingRuntimeReason, probeVersion, slugsWithoutHostCommand, surveyRuntimes } from "./runtimes.ts";
 import { readOpsLaunchCommands } from "./usable-runtimes.ts";
 
@@ -160,30 +161,6 @@ async function opsCommandsFor(config: LauncherConfig, api: ApiClient): Promise<{
 
 /** Shells, interpreters and program runners: any of them in OPS_ALLOWED_PROGRAMS runs whatever a launch_command says. */
 const INTERPRETER = /^(sh|bash|dash|zsh|ksh|mksh|fish|csh|tcsh|busybox|env|sudo|su|doas|xargs|nohup|setsid|timeout|nice|stdbuf|script|ssh|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|awk|gawk)$/;
-
-/**
- * Whether a user (its uid and primary group: the agent runs without
- * supplementary groups) may access a path in a mode (4 read, 2 write, 1
- * search/execute), every folder on the way searchable; undefined when the
- * path does not exist.
- */
-export function accessibleBy(path: string, user: Pick<UnixUser, "uid" | "gid">, mode: number): boolean | undefined {
-  const bits = (p: string) => {
-    const st = statSync(p);
-    const shift = st.uid === user.uid ? 6 : st.gid === user.gid ? 3 : 0;
-    return (st.mode >> shift) & 7;
-  };
-  try {
-    const full = resolve(path);
-    for (let dir = dirname(full); ; dir = dirname(dir)) {
-      if ((bits(dir) & 1) === 0) return false;
-      if (dir === "/") break;
-    }
-    return (bits(full) & mode) === mode;
-  } catch {
-    return undefined;
-  }
-}
 
 const insideOf = (path: string, root: string) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
 

@@ -101,7 +101,7 @@ export interface RuntimeAssessment {
 /** Usable = a command for the slug, its program on PATH, and credentials present. */
 export function assessRuntime(slug: string, config: LauncherConfig, launchCommand?: string | null): RuntimeAssessment {
   const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.agentHome);
-  const credentials = checkCredentials(rule, config.agentBaseEnv);
+  const credentials = checkCredentials(rule, config.agentBaseEnv, config.agentUser);
   let command: ResolvedCommand | undefined;
   try {
     command = resolveCommand(slug, launchCommand, config);
