@@ -115,7 +115,10 @@ export function resolveWorkdir(
  * and working directory of the agent, or the reason it cannot run here. The
  * command comes from the agent's launch_command in OPS, then AGENT_CMD_<SLUG>,
  * then the built-in map; a program not on PATH is the runbook's
- * `runtime no disponible en host: <cli>`.
+ * `runtime no disponible en host: <cli>`. The host bounds what OPS asks: an
+ * OPS launch_command's program must be allowed (OPS_ALLOWED_PROGRAMS), the
+ * working folder must resolve under OPS_WORKDIR_ROOTS. The environment is
+ * config.agentBaseEnv (an allowlist) plus the task's own variables.
  */
 export function planLaunch(claim: Claim, config: LauncherConfig, host: LaunchHost): LaunchPlanResult {
   const { task, agent, attempt } = claim;
