@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,11 +23,16 @@ const AGENT_USER = "ops-agent-test";
 const TOKEN = `opsiso${randomBytes(20).toString("hex")}`;
 const TOKEN_SHA = createHash("sha256").update(TOKEN).digest("hex");
 
-/** The agent: looks for /opsiso[0-9a-f]{40}/ everywhere it can read, records the sha256 of each hit and where, reports with its task token. */
-const PROBE = `#!${process.execPath}
+/**
+ * The agent: looks for /opsiso[0-9a-f]{40}/ everywhere it can read, records
+ * the sha256 of each hit and where, reports with its task token. Every run of
+ * the program — the launcher's `--version` probe included — also leaves a
+ * record in `runsDir`, so a run as root anywhere is seen.
+ */
+const probeSource = (runsDir: string) => `#!${process.execPath}
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 const PATTERN = new RegExp("opsiso" + "[0-9a-f]{40}", "g");
 const found = [];
 const seen = { environ: 0, cmdline: 0, files: 0, denied: 0 };
@@ -64,10 +69,16 @@ for (const pid of readdirSync("/proc").filter((e) => /^\\d+$/.test(e))) {
     if (text !== undefined) { seen[kind]++; look(\`/proc/\${pid}/\${kind}\`, text); }
   }
 }
-for (const path of process.argv.slice(2)) walk(path);
+const args = process.argv.slice(2);
+for (const path of args.filter((a) => a.startsWith("/"))) walk(path);
 walk(process.env.HOME ?? "/nonexistent");
 look("own environment", JSON.stringify(process.env));
 const result = { uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(), home: process.env.HOME, cwd: process.cwd(), env_names: Object.keys(process.env).sort(), seen, found };
+writeFileSync(join(${JSON.stringify(runsDir)}, \`\${basename(process.argv[1])}-\${process.pid}.json\`), JSON.stringify({ ...result, args }));
+if (args[0] === "--version") {
+  console.log("probe 1.0.0");
+  process.exit(0);
+}
 writeFileSync("probe.json", JSON.stringify(result, null, 2));
 const post = async (path, body) => {
   const res = await fetch(\`\${process.env.OPS_API_BASE}/tasks/\${process.env.OPS_TASK_ID}\${path}\`, {
@@ -113,7 +124,15 @@ let rest: Rest;
 let agentUser: UnixUser;
 const launchers: RunningLauncher[] = [];
 const etc = mkdtempSync(join(tmpdir(), "ops-iso-etc-"));
-const probePath = join(mkdtempSync(join(tmpdir(), "ops-iso-probe-")), "probe.mjs");
+const probeDir = mkdtempSync(join(tmpdir(), "ops-iso-probe-"));
+const runsDir = join(probeDir, "runs");
+
+/** Every run of a probe program so far (by its file name): task runs and `--version` probes. */
+function runsOf(slug: string): Array<ProbeResult & { args: string[] }> {
+  return readdirSync(runsDir)
+    .filter((f) => f.startsWith(`${slug}.mjs-`))
+    .map((f) => JSON.parse(readFileSync(join(runsDir, f), "utf8")));
+}
 
 /**
  * The launcher's files as deploy lays them out: an env file and a token file,
@@ -141,7 +160,7 @@ async function runProbe(slug: string, extraEnv: Record<string, string>) {
   const { envFile, tokenFile } = launcherFiles(dirs, env);
   const launcher = await startLauncher(api, dirs, {
     ...env,
-    [`AGENT_CMD_${slug.toUpperCase()}`]: `${probePath} ${envFile} ${tokenFile} ${dirs.stateDir} ${dirs.logDir} ${dirs.workerLog} ${etc}`,
+    [`AGENT_CMD_${slug.toUpperCase()}`]: `${join(probeDir, `${slug}.mjs`)} ${envFile} ${tokenFile} ${dirs.stateDir} ${dirs.logDir} ${dirs.workerLog} ${etc}`,
   });
   launchers.push(launcher);
   const created = await rest("POST", "/tasks", { title: `find the launcher's token (${slug})`, execution: "interactive", agent_slug: slug });
@@ -157,8 +176,10 @@ async function runProbe(slug: string, extraEnv: Record<string, string>) {
 
 beforeAll(async () => {
   agentUser = ensureAgentUser();
-  writeFileSync(probePath, PROBE, { mode: 0o755 });
-  chmodSync(join(probePath, ".."), 0o755);
+  chmodSync(probeDir, 0o755);
+  mkdirSync(runsDir, { mode: 0o1777 });
+  chmodSync(runsDir, 0o1777);
+  for (const slug of ["probeiso", "probectl"]) writeFileSync(join(probeDir, `${slug}.mjs`), probeSource(runsDir), { mode: 0o755 });
   chmodSync(etc, 0o755);
   db = await createFreshDatabase("ops_agent_iso");
   api = await spawnApi({ databaseUrl: db.url, env: { OPS_SERVICE_TOKEN: TOKEN } });
@@ -173,7 +194,7 @@ afterAll(async () => {
   await db?.drop();
   for (const l of launchers) rmSync(l.dirs.root, { recursive: true, force: true });
   rmSync(etc, { recursive: true, force: true });
-  rmSync(join(probePath, ".."), { recursive: true, force: true });
+  rmSync(probeDir, { recursive: true, force: true });
   if (agentUser) for (const dir of ["ops-workdirs", ".ops-prompts"]) rmSync(join(agentUser.home, dir), { recursive: true, force: true });
 });
 
@@ -203,6 +224,11 @@ describe("an agent isolated from its launcher (OPS_AGENT_USER)", () => {
 
     expect(run.comments.some((c) => c.body.startsWith(`probe uid=${agentUser.uid} `) && c.body.endsWith("hits: 0"))).toBe(true);
     expect(run.context.find((c) => c.kind === "deliverable")?.body).toBe("probe report: 0 token hit(s)");
+    // Every run of the agent's program, the launcher's `--version` probe included, was the agent user's and found nothing.
+    const runs = runsOf("probeiso");
+    expect(runs.some((r) => r.args[0] === "--version")).toBe(true);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const r of runs) expect({ args: r.args.slice(0, 1), uid: r.uid, found: r.found }).toEqual({ args: r.args.slice(0, 1), uid: agentUser.uid, found: [] });
   }, 120_000);
 
   it("a link the agent user plants in its HOME does not make root write or chown through it", async () => {
@@ -239,5 +265,7 @@ describe("an agent isolated from its launcher (OPS_AGENT_USER)", () => {
     expect(hits).not.toContain("own environment");
     expect(run.comments.some((c) => c.body.startsWith("probe uid=0 "))).toBe(true);
     expect(existsSync(join(run.dirs.root, `task-${run.id}`))).toBe(true);
+    // The launcher's `--version` probe ran it as root too, and it found the token.
+    expect(runsOf("probectl").some((r) => r.args[0] === "--version" && r.uid === 0 && r.found.some((f) => f.sha256 === TOKEN_SHA))).toBe(true);
   }, 120_000);
 });

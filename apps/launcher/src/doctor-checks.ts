@@ -40,7 +40,7 @@ export async function checkRuntimes(config: LauncherConfig, opsLaunchCommands: R
       lines.push({ subject: slug, status: "MISSING", detail: `${a.command.program} not found on PATH (command from ${a.command.origin}): ${missingRuntimeReason(a.command.program)}` });
       continue;
     }
-    const version = (await probeVersion(a.executable, config.agentBaseEnv)) ?? "--version did not answer";
+    const version = (await probeVersion(a.executable, config.agentBaseEnv, undefined, config.agentUser)) ?? "--version did not answer";
     if (!a.credentials.ok) {
       lines.push({ subject: slug, status: "NOT_AUTHENTICATED", detail: `${a.executable} (${version}): installed but not authenticated — ${a.credentials.detail}` });
       continue;

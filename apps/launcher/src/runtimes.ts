@@ -75,13 +75,29 @@ export function findOnPath(program: string, pathEnv: string, cwd = process.cwd()
   return undefined;
 }
 
-/** First line of `<cli> --version`, or undefined when it does not answer in time. */
-export function probeVersion(executable: string, env: Record<string, string>, timeoutMs = 10_000): Promise<string | undefined> {
+/**
+ * First line of `<cli> --version`, or undefined when it does not answer in
+ * time. Run as the agent user when there is one (`runAs`), from `/`: the
+ * program is the agents', possibly in a folder they can write, and root must
+ * never run what an agent could have replaced.
+ */
+export function probeVersion(
+  executable: string,
+  env: Record<string, string>,
+  timeoutMs = 10_000,
+  runAs?: { uid: number; gid: number } | undefined,
+): Promise<string | undefined> {
   return new Promise((resolveVersion) => {
-    execFile(executable, ["--version"], { timeout: timeoutMs, env, maxBuffer: 64 * 1024 }, (error, stdout, stderr) => {
-      const line = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim()).find(Boolean);
-      resolveVersion(error && !line ? undefined : line?.slice(0, 200));
-    });
+    const as = runAs ? { uid: runAs.uid, gid: runAs.gid, cwd: "/" } : {};
+    try {
+      execFile(executable, ["--version"], { timeout: timeoutMs, env, maxBuffer: 64 * 1024, ...as }, (error, stdout, stderr) => {
+        const line = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim()).find(Boolean);
+        resolveVersion(error && !line ? undefined : line?.slice(0, 200));
+      });
+    } catch {
+      // Not allowed to switch to the agent user (a doctor run by hand as someone else): no version.
+      resolveVersion(undefined);
+    }
   });
 }
 
