@@ -1,11 +1,11 @@
-import { type TAgent, type THealth, WORKER_ID_PATTERN } from "@ops/contract";
+import type { TAgent, THealth } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useState } from "react";
 import { ChangePasswordForm } from "../../components/ChangePasswordForm.tsx";
 import { CopyCommand } from "../../components/CopyCommand.tsx";
 import { RotateToken } from "../../components/RotateToken.tsx";
+import { isWorkerId, WorkerIdField } from "../../components/WorkerIdField.tsx";
 import { ErrorBox, Loading } from "../../components/States.tsx";
-import { htmlPattern } from "../../html-pattern.ts";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
 import { PATHS } from "../../paths.ts";
@@ -177,7 +177,7 @@ function LauncherCommand() {
       },
     }),
   );
-  const validId = WORKER_ID_PATTERN.test(workerId) && workerId.length <= 200;
+  const validId = isWorkerId(workerId);
   const api = `${window.location.origin}/api`;
   const slugs = (agents.data ?? []).filter((a) => a.active).map((a) => a.slug);
   // Names and values joined here: the bundle holds no "NAME=value" for the secrets scan to mistake for a baked-in token.
@@ -200,17 +200,7 @@ function LauncherCommand() {
         </p>
       ) : (
         <form className="row wrap" onSubmit={submit} aria-label={t("setup.launcher.issue")}>
-          <label className="field">
-            <span>{t("workerTokens.workerId")}</span>
-            <input
-              className="mono"
-              value={workerId}
-              onChange={(e) => setWorkerId(e.target.value)}
-              pattern={htmlPattern(WORKER_ID_PATTERN)}
-              maxLength={200}
-              required
-            />
-          </label>
+          <WorkerIdField value={workerId} onChange={setWorkerId} />
           <button type="submit" className="btn btn-primary" disabled={!validId || issue.isPending}>
             {t("setup.launcher.issue")}
           </button>
