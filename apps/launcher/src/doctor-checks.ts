@@ -73,7 +73,7 @@ export function checkCredential(config: LauncherConfig, uid: number | undefined 
     lines.push({ subject: "credential", status: "OK", detail: `worker token from ${credential.source}` });
   }
   if (credential.ignored.length > 0) {
-    lines.push({ subject: "credential", status: "WARN", detail: `also set and ignored: ${credential.ignored.join(", ")}; remove them from the launcher's environment` });
+    lines.push({ subject: "credential", status: "WARN", detail: `also set and ignored: ${credential.ignored.join(", ")} (in this shell or the env file); the launcher sends only the first, remove the others from its env file` });
   }
   if (credential.file) lines.push(checkTokenFile(credential.file, uid));
   if (config.insecureApi) {

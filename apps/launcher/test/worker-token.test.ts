@@ -95,6 +95,18 @@ describe("a launcher with a worker token file", () => {
     await launcher.stop();
   });
 
+  it("with the runbook's service token instead, it still runs and says to issue it a worker token", async () => {
+    const serviceDirs = launcherDirs();
+    const launcher = await startLauncher(api, serviceDirs, workerEnv({ OPS_WORKER_TOKEN_FILE: undefined, OPS_SERVICE_TOKEN: api.serviceToken, OPS_WORKER_ID: "cred-service" }));
+    launchers.push(launcher);
+    expect(launcher.output()).toContain(
+      "this launcher authenticates with the service token, an instance admin credential; issue it a worker token (POST /api/workers/tokens or Ajustes → Workers) and set OPS_WORKER_TOKEN_FILE",
+    );
+    expect(launcher.output()).not.toContain(api.serviceToken);
+    await launcher.stop();
+    rmSync(serviceDirs.root, { recursive: true, force: true });
+  });
+
   it("stops at start when its OPS_WORKER_ID is not the worker the token was issued for", async () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/launcher/src/main.ts")], {
       cwd: REPO_ROOT,
