@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -93,6 +93,24 @@ describe("a launcher with a worker token file", () => {
     expect(workerLog).toContain(`OPS_WORKER_TOKEN_FILE ${tokenFile}`);
     expect(`${workerLog}${launcher.output()}`).not.toContain(token);
     await launcher.stop();
+  });
+
+  it("as the systemd unit runs it: the token from $CREDENTIALS_DIRECTORY/ops-worker-token, preferred to OPS_WORKER_TOKEN_FILE", async () => {
+    const unitDirs = launcherDirs();
+    const credentials = join(unitDirs.root, "credentials");
+    mkdirSync(credentials, { mode: 0o500 });
+    writeFileSync(join(credentials, "ops-worker-token"), token, { mode: 0o400 });
+    // The env file's OPS_WORKER_TOKEN_FILE names a file the unit hides (InaccessiblePaths=): never read.
+    const launcher = await startLauncher(api, unitDirs, workerEnv({ CREDENTIALS_DIRECTORY: credentials, OPS_WORKER_TOKEN_FILE: "/etc/ops-dispatch/hidden-by-the-unit" }));
+    launchers.push(launcher);
+    expect(launcher.output()).toContain('"credential":"systemd credential ops-worker-token"');
+    const environ = readFileSync(`/proc/${launcher.process.pid}/environ`, "utf8");
+    expect(environ).not.toContain(token);
+    const id = await dispatchTask(rest, { title: "systemd credential run", agent_slug: "credok" });
+    await waitForTask(rest, id, (t) => t.status === "review", "review");
+    expect((await agentRecord(unitDirs, id)).env).toMatchObject({ has_worker_token: false, knows_worker_token_file: false });
+    await launcher.stop();
+    rmSync(unitDirs.root, { recursive: true, force: true });
   });
 
   it("with the runbook's service token instead, it still runs and says to issue it a worker token", async () => {
