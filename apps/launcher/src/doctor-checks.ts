@@ -87,7 +87,7 @@ export function checkCredential(config: LauncherConfig, uid: number | undefined 
 }
 
 /** Not readable or writable by group or others (FAIL: chmod fixes it), owned by the user the doctor runs as (WARN). */
-function checkTokenFile(file: string, uid: number | undefined): DoctorLine {
+export function checkTokenFile(file: string, uid: number | undefined): DoctorLine {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(file);

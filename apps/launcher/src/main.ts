@@ -1,5 +1,6 @@
 import { type ApiClient, createApiClient, opsCodeOf } from "./api.ts";
 import { Launcher } from "./daemon.ts";
+import { checkTokenFile } from "./doctor-checks.ts";
 import { ConfigError, dropCredentialEnv, type LauncherConfig, loadConfig } from "./env.ts";
 import { LaunchState } from "./state.ts";
 import { openWorkerLog, type WorkerLog } from "./worker-log.ts";
@@ -29,6 +30,11 @@ if (config.credential.ignored.length > 0) {
 }
 if (config.credential.source === "OPS_WORKER_TOKEN") {
   log.warn({}, "the worker token is in the environment (OPS_WORKER_TOKEN), which /proc/<pid>/environ keeps for the launcher's life; prefer OPS_WORKER_TOKEN_FILE or systemd LoadCredential=");
+}
+// A token file others can read is readable by agents running as another user: said at every start, as the doctor says it.
+if (config.credential.file && config.credential.source.startsWith("OPS_WORKER_TOKEN_FILE")) {
+  const file = checkTokenFile(config.credential.file, process.getuid?.());
+  if (file.status !== "OK") log.warn({ file: config.credential.file }, file.detail);
 }
 if (config.insecureApi) log.warn({ api: config.apiBase }, "OPS_ALLOW_INSECURE_API=1: the token goes over plain http to a host that is not this machine");
 const api = createApiClient(config.trpcUrl, config.credential);

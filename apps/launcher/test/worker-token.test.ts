@@ -221,6 +221,14 @@ describe("worker:doctor with a worker token", () => {
   it("fails on a token file others can read, and on a token the API does not know", () => {
     chmodSync(tokenFile, 0o644);
     try {
+      // The launcher itself says so at start (a warning; here the mismatched worker id ends the run at once).
+      const started = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/launcher/src/main.ts")], {
+        cwd: REPO_ROOT,
+        env: launcherEnv(api, dirs, workerEnv({ OPS_WORKER_ID: "someone-else", OPS_LAUNCHER_LOG: "-" })),
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(started.stderr).toContain(`${tokenFile} is mode 0644: group or others can read it (an agent running as another user could); chmod 600 ${tokenFile}`);
       const { status, out } = doctor();
       expect(out).toMatch(new RegExp(`token file\\s+FAIL\\s+${tokenFile} is mode 0644: group or others can read it .*; chmod 600 ${tokenFile}`));
       expect(out.trim().split("\n").at(-1)).toBe("[doctor] FAIL failed: token file");
