@@ -6,7 +6,7 @@ import { type Claim, type LaunchHost, planLaunch } from "./launch-plan.ts";
 const config = loadConfig({
   OPS_SERVICE_TOKEN: "service-token-never-for-agents",
   OPS_WORKER_ID: "w1",
-  OPS_API_BASE: "http://ops.test/api",
+  OPS_API_BASE: "https://ops.test/api",
   OPS_LAUNCHER_LOG_DIR: "/logs",
   OPS_WORKDIR_ROOTS: "/work/roots,/srv",
   HOME: "/home/ops",
@@ -106,7 +106,7 @@ describe("launch plan", () => {
     const result = planLaunch(claimOf(), config, host(["echoer"]));
     if (!result.ok) throw new Error(result.reason);
     expect(result.plan.env).toMatchObject({
-      OPS_API_BASE: "http://ops.test/api",
+      OPS_API_BASE: "https://ops.test/api",
       OPS_TASK_ID: "41",
       OPS_TASK_ATTEMPT: "2",
       OPS_TASK_TOKEN: "task-token-for-41-attempt-2",
@@ -181,13 +181,12 @@ describe("launch plan", () => {
   it("gives the agent an allowlisted environment: never the launcher's token, database URL or anything unlisted", () => {
     const scrubbed = loadConfig({
       OPS_SERVICE_TOKEN: "service-token-never-for-agents",
-      OPS_WORKER_TOKEN: "worker-token-never-for-agents",
-      OPS_WORKER_TOKEN_FILE: "/run/credentials/ops/worker-token",
-      CREDENTIALS_DIRECTORY: "/run/credentials/ops-dispatch-launcher.service",
+      // The launcher's credential (and a second one it ignores): neither reaches the agent.
+      OPS_WORKER_TOKEN: "opsw_worker-token-never-for-agents",
       DATABASE_URL: "postgres://ops:secret@db/ops",
       PGPASSWORD: "secret",
       AWS_SECRET_ACCESS_KEY: "an-unrelated-secret",
-      OPS_API_BASE: "http://ops.test/api",
+      OPS_API_BASE: "https://ops.test/api",
       OPS_WORKDIR_ROOTS: "/work/roots",
       OPS_AGENT_ENV_ALLOW: "MY_TOOL_CONFIG, CORP_*",
       HOME: "/home/ops",
@@ -226,7 +225,7 @@ describe("launch plan", () => {
       CODEX_HOME: "/home/ops/.codex",
       MY_TOOL_CONFIG: "/etc/my-tool",
       CORP_CA: "/etc/corp-ca.pem",
-      OPS_API_BASE: "http://ops.test/api",
+      OPS_API_BASE: "https://ops.test/api",
       OPS_TASK_ID: "41",
       OPS_TASK_ATTEMPT: "2",
       OPS_TASK_TOKEN: "task-token-for-41-attempt-2",
