@@ -33,7 +33,7 @@ const probeSource = (runsDir: string) => `#!${process.execPath}
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-const PATTERN = new RegExp("opsiso" + "[0-9a-f]{40}", "g");
+const PATTERN = new RegExp("opsiso" + "[0-9a-f]{40}|opsw" + "_[A-Za-z0-9_-]{20,}", "g");
 const found = [];
 const seen = { environ: 0, cmdline: 0, files: 0, denied: 0 };
 const look = (where, text) => {
@@ -139,25 +139,33 @@ function runsOf(slug: string): Array<ProbeResult & { args: string[] }> {
  * root's and 0600, in a folder anyone may enter; its own folders in a parent
  * anyone may enter too, so only their own modes protect them.
  */
-function launcherFiles(dirs: LauncherDirs, env: Record<string, string>) {
+function launcherFiles(dirs: LauncherDirs, workerId: string, env: Record<string, string | undefined>, token: string) {
   chmodSync(dirs.root, 0o755);
-  const envFile = join(etc, `${env.OPS_WORKER_ID}.env`);
-  writeFileSync(envFile, `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n")}\n`, { mode: 0o600 });
-  const tokenFile = join(etc, `${env.OPS_WORKER_ID}.token`);
-  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  const envFile = join(etc, `${workerId}.env`);
+  const lines = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  writeFileSync(envFile, `${lines.join("\n")}\n`, { mode: 0o600 });
+  const tokenFile = join(etc, `${workerId}.token`);
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   return { envFile, tokenFile };
 }
 
-async function runProbe(slug: string, extraEnv: Record<string, string>) {
+/**
+ * A launcher for one probe slug, and one task it runs. By default the token
+ * is the service token in the launcher's environment (the hardest place to
+ * keep from an agent: /proc/<pid>/environ keeps it for the process's life);
+ * with `workerToken`, a worker token in a root-only OPS_WORKER_TOKEN_FILE.
+ */
+async function runProbe(slug: string, extraEnv: Record<string, string | undefined>, workerToken?: string) {
   const dirs = launcherDirs();
-  const env = {
-    OPS_WORKER_ID: `iso-${slug}`,
-    OPS_SERVICE_TOKEN: TOKEN,
+  const workerId = `iso-${slug}`;
+  const tokenFile = join(etc, `${workerId}.token`);
+  const env: Record<string, string | undefined> = {
+    OPS_WORKER_ID: workerId,
     SUPPORTED_AGENT_SLUGS: slug,
-    // Until the worker-token lane merges (OPS_WORKER_TOKEN_FILE), the token is in the launcher's environment: the agent must still not find it.
+    ...(workerToken ? { OPS_SERVICE_TOKEN: undefined, OPS_WORKER_TOKEN_FILE: tokenFile } : { OPS_SERVICE_TOKEN: TOKEN }),
     ...extraEnv,
   };
-  const { envFile, tokenFile } = launcherFiles(dirs, env);
+  const { envFile } = launcherFiles(dirs, workerId, env, workerToken ?? TOKEN);
   const launcher = await startLauncher(api, dirs, {
     ...env,
     [`AGENT_CMD_${slug.toUpperCase()}`]: `${join(probeDir, `${slug}.mjs`)} ${envFile} ${tokenFile} ${dirs.stateDir} ${dirs.logDir} ${dirs.workerLog} ${etc}`,
@@ -179,12 +187,12 @@ beforeAll(async () => {
   chmodSync(probeDir, 0o755);
   mkdirSync(runsDir, { mode: 0o1777 });
   chmodSync(runsDir, 0o1777);
-  for (const slug of ["probeiso", "probectl"]) writeFileSync(join(probeDir, `${slug}.mjs`), probeSource(runsDir), { mode: 0o755 });
+  for (const slug of ["probeiso", "probectl", "probetok"]) writeFileSync(join(probeDir, `${slug}.mjs`), probeSource(runsDir), { mode: 0o755 });
   chmodSync(etc, 0o755);
   db = await createFreshDatabase("ops_agent_iso");
   api = await spawnApi({ databaseUrl: db.url, env: { OPS_SERVICE_TOKEN: TOKEN } });
   rest = restClient(api.apiBase, { "x-ops-service-token": TOKEN });
-  for (const slug of ["probeiso", "probectl"]) await ensureAgent(rest, slug);
+  for (const slug of ["probeiso", "probectl", "probetok"]) await ensureAgent(rest, slug);
   expect((await rest("PUT", "/settings/dispatch_enabled", { value: "true" })).status).toBe(200);
 }, 180_000);
 
@@ -229,6 +237,23 @@ describe("an agent isolated from its launcher (OPS_AGENT_USER)", () => {
     expect(runs.some((r) => r.args[0] === "--version")).toBe(true);
     expect(runs.length).toBeGreaterThanOrEqual(2);
     for (const r of runs) expect({ args: r.args.slice(0, 1), uid: r.uid, found: r.found }).toEqual({ args: r.args.slice(0, 1), uid: agentUser.uid, found: [] });
+  }, 120_000);
+
+  it("with a worker token in a root-only OPS_WORKER_TOKEN_FILE: the agent user finds neither it nor anything else", async () => {
+    const issued = await rest("POST", "/workers/tokens", { worker_id: "iso-probetok", workspace_ids: null, label: "agent isolation test" });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    const workerToken = issued.body.token as string;
+    const workerTokenSha = createHash("sha256").update(workerToken).digest("hex");
+    const run = await runProbe("probetok", { OPS_AGENT_USER: AGENT_USER, OPS_WORKDIR_ROOTS: "" }, workerToken);
+    expect(run.launcher.output()).not.toContain("uses the service token");
+    const probe = JSON.parse(readFileSync(join(agentUser.home, "ops-workdirs", `task-${run.id}`, "probe.json"), "utf8")) as ProbeResult;
+    expect(probe.uid).toBe(agentUser.uid);
+    expect(probe.found).toEqual([]);
+    for (const r of runsOf("probetok")) expect({ uid: r.uid, found: r.found }).toEqual({ uid: agentUser.uid, found: [] });
+    expect(run.comments.some((c) => c.body.startsWith(`probe uid=${agentUser.uid} `) && c.body.endsWith("hits: 0"))).toBe(true);
+    // The probe's pattern takes the whole worker token, so a hit would have carried its hash; the file holds it.
+    expect(/opsw_[A-Za-z0-9_-]{20,}/.exec(workerToken)?.[0]).toBe(workerToken);
+    expect(createHash("sha256").update(readFileSync(join(etc, "iso-probetok.token"), "utf8").trim()).digest("hex")).toBe(workerTokenSha);
   }, 120_000);
 
   it("a link the agent user plants in its HOME does not make root write or chown through it", async () => {
