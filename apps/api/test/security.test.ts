@@ -137,6 +137,27 @@ describe("security (TRUST_PROXY off)", () => {
     expect(after.status).toBe(401);
   });
 
+  it("health reports stored credentials that are still the deploy example's placeholders (set by an older version)", async () => {
+    const before = (await api.rest("GET", "/dispatch/health")).body;
+    expect(before.problems.map((p: Body) => p.code)).not.toContain("PLACEHOLDER_CREDENTIALS");
+    const [token] = await sqlRows<{ value: string }>(api, "select value from ops_settings where key = 'service_api_token'");
+    const [admin] = await sqlRows<{ password_hash: string }>(api, "select password_hash from users where username = 'admin'");
+    const { hashPassword, hashToken } = await import("../src/auth/crypto.ts");
+    await sqlRows(api, `update ops_settings set value = '${hashToken("CHANGE_ME_TO_A_RANDOM_TOKEN_OF_AT_LEAST_24_CHARS")}' where key = 'service_api_token'`);
+    const session = await api.login();
+    await sqlRows(api, `update users set password_hash = '${await hashPassword("CHANGE_ME_TO_A_STRONG_PASSWORD")}' where username = 'admin'`);
+    try {
+      // Asked with a session: the service token's verifier may still hold the hash it read before.
+      const health = (await api.restAs(session)("GET", "/dispatch/health")).body;
+      expect(health.problems).toContainEqual(expect.objectContaining({ code: "PLACEHOLDER_CREDENTIALS", params: { credentials: ["service_token", "admin:admin"] } }));
+      expect(health.ok).toBe(false);
+      expect(JSON.stringify(health)).not.toContain("CHANGE_ME_TO_A");
+    } finally {
+      await sqlRows(api, `update ops_settings set value = '${token!.value}' where key = 'service_api_token'`);
+      await sqlRows(api, `update users set password_hash = '${admin!.password_hash}' where username = 'admin'`);
+    }
+  });
+
   it("sends security headers and a strict Content-Security-Policy", async () => {
     const res = await fetch(`${api.baseUrl}/`);
     const csp = res.headers.get("content-security-policy")!;

@@ -22,6 +22,7 @@ export const HEALTH_PROBLEM_CODES = [
   "WORKER_USES_SERVICE_TOKEN",
   "NO_WORKER_FOR_WORKSPACE",
   "TRUST_PROXY_ALL_HOPS",
+  "PLACEHOLDER_CREDENTIALS",
 ] as const;
 export type THealthProblemCode = (typeof HEALTH_PROBLEM_CODES)[number];
 

@@ -26,6 +26,10 @@ function repeatedUnit(s: string): string {
   return s;
 }
 
+/** The values deploy/env/ops-center.env.example ships (health looks for them among stored credentials). */
+export const PLACEHOLDER_TOKEN = "CHANGE_ME_TO_A_RANDOM_TOKEN_OF_AT_LEAST_24_CHARS";
+export const PLACEHOLDER_PASSWORD = "CHANGE_ME_TO_A_STRONG_PASSWORD";
+
 export type CredentialKind = "token" | "password";
 
 const MIN_DISTINCT: Record<CredentialKind, number> = { token: 10, password: 6 };

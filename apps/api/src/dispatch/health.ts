@@ -3,6 +3,7 @@ import { type Db, literalList, queryRows, workerHeartbeats } from "@ops/db";
 import { asc, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
 import { generatedCredentials } from "../auth/bootstrap.ts";
+import { storedPlaceholderCredentials } from "../auth/stored-credentials.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 import type { TrustProxy } from "../env.ts";
 import { staleCriteria, staleReasonSql, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
@@ -133,6 +134,14 @@ export async function dispatchHealth(db: Db, principal: Principal, perimeter?: {
       code: "DEFAULT_CREDENTIALS",
       message: `generated ${generated.join(" and ")} credentials are in use; change the admin password (the app's first-run page, or OPS_ADMIN_USER/OPS_ADMIN_PASSWORD) and rotate the service token (OPS_SERVICE_TOKEN) before enabling dispatch`,
       params: { credentials: generated },
+    });
+  }
+  const placeholders = await storedPlaceholderCredentials(db);
+  if (placeholders.length > 0) {
+    problems.push({
+      code: "PLACEHOLDER_CREDENTIALS",
+      message: `stored credentials are still a placeholder of deploy/env/*.example (${placeholders.join(", ")}); set OPS_SERVICE_TOKEN to a random token (openssl rand -hex 32) and change the admin password`,
+      params: { credentials: placeholders },
     });
   }
   if (perimeter?.trustProxy === true) problems.push(TRUST_PROXY_ALL_HOPS);

@@ -390,6 +390,7 @@ export const en: Record<MessageKey, string> = {
   "template.redirect_target": "`<` must be followed by {prompt_file} (character {position}): the agent's stdin can only be its prompt file",
   "problem.WORKER_USES_SERVICE_TOKEN": "{count, plural, one {A launcher uses} other {# launchers use}} the service token, an instance-wide admin credential ({workers}): issue them worker tokens in Settings → Workers.",
   "problem.TRUST_PROXY_ALL_HOPS": "TRUST_PROXY=true trusts every X-Forwarded-For hop: any client can choose the address the audit log and the sign-in limits see. Set TRUST_PROXY to the proxy's address ({recommended} when nginx runs on this host) or its hop count (1).",
+  "problem.PLACEHOLDER_CREDENTIALS": "Stored credentials are still a placeholder from deploy/env/*.example ({credentials}): set OPS_SERVICE_TOKEN to a random token (openssl rand -hex 32) and change the admin password.",
   "problem.NO_WORKER_FOR_WORKSPACE": "No fresh worker serves workspace {workspace_id} ({queued} queued): add it to a worker's pool or issue a worker token for it.",
   "workerTokens.title": "Workers: credentials",
   "workerTokens.intro": "Each launcher authenticates with its own worker token, bound to its worker id and to the workspaces it serves (its pool). With it, it can only heartbeat, claim tasks of its pool and report on them.",
