@@ -6,17 +6,24 @@
 #
 # Steps:
 #   1. update the checkout (git pull --ff-only), install dependencies, apply DB migrations, build the SPA
-#   2. write the credentials into the OPS Center env file and the service token into the
-#      launcher env file (mode 0600; other lines are kept)
+#   2. write the credentials into the OPS Center env file (mode 0600; other lines are kept)
 #   3. restart ops-center.service: the API applies OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and
 #      stores OPS_SERVICE_TOKEN as ops_settings.service_api_token at start
-#   4. check the API accepts the new token, restart ops-dispatch-launcher.service, run worker:doctor
+#   4. give this host's launcher its own worker token instead of the service token: keep the one in
+#      OPS_WORKER_TOKEN_FILE if the API accepts it for this worker id, else issue one
+#      (POST /api/workers/tokens with the service token) and write it there (root-only, 0600); the
+#      launcher env file gets OPS_WORKER_TOKEN_FILE and loses OPS_SERVICE_TOKEN (other lines kept)
+#   5. restart ops-dispatch-launcher.service, run worker:doctor with the worker token
 # dispatch_enabled is never changed here: it is printed so the operator can decide.
+# Tokens never reach the command line of curl (headers are read from 0600 files) nor the output.
 #
 # Env (besides the three credentials):
 #   OPS_API_BASE          default http://127.0.0.1:3847/api
 #   OPS_CENTER_ENV_FILE   default /etc/ops-dispatch/ops-center.env
 #   OPS_LAUNCHER_ENV_FILE default /etc/ops-dispatch/launcher.env
+#   OPS_WORKER_TOKEN_FILE default /etc/ops-dispatch/worker-token (the unit loads it: LoadCredential=)
+#   OPS_WORKER_ID         default: OPS_WORKER_ID in the launcher env file, else <hostname>-launcher
+#   OPS_WORKER_WORKSPACES workspaces a newly issued token serves, comma-separated ids; default the whole instance
 #   SYSTEMCTL, GIT, PNPM  the commands used (for dry runs and tests)
 # Options:
 #   --skip-pull           deploy the checkout as it is
@@ -115,6 +122,13 @@ api_base="${OPS_API_BASE:-http://127.0.0.1:3847/api}"
 api_base="${api_base%/}"
 center_env="${OPS_CENTER_ENV_FILE:-/etc/ops-dispatch/ops-center.env}"
 launcher_env="${OPS_LAUNCHER_ENV_FILE:-/etc/ops-dispatch/launcher.env}"
+token_file="${OPS_WORKER_TOKEN_FILE:-/etc/ops-dispatch/worker-token}"
+workspaces="${OPS_WORKER_WORKSPACES:-}"
+if [[ -n "$workspaces" && ! "$workspaces" =~ ^[0-9]+(,[0-9]+)*$ ]]; then
+  echo "[deploy] OPS_WORKER_WORKSPACES must be workspace ids separated by commas (e.g. 1,2), or empty for the whole instance" >&2
+  exit 2
+fi
+command -v node >/dev/null || { echo "[deploy] node is required (it reads the API's JSON answers)" >&2; exit 2; }
 systemctl_cmd="${SYSTEMCTL:-systemctl}"
 git_cmd="${GIT:-git}"
 pnpm_cmd="${PNPM:-pnpm}"
@@ -134,6 +148,42 @@ set_env_var() {
   mv "$tmp" "$file"
 }
 
+# remove_env_var FILE KEY: drops KEY's lines, keeps every other line; 0600.
+remove_env_var() {
+  local file="$1" key="$2" tmp
+  [[ -f "$file" ]] || return 0
+  tmp="$(mktemp "$file.XXXXXX")"
+  chmod 0600 "$tmp"
+  grep -v -E "^(export[[:space:]]+)?${key}=" "$file" >"$tmp" || true
+  mv "$tmp" "$file"
+}
+
+# The worker id the launcher will use: as the launcher computes it (apps/launcher/src/env.ts).
+worker_id="${OPS_WORKER_ID:-}"
+if [[ -z "$worker_id" && -f "$launcher_env" ]]; then
+  worker_id="$(sed -n -E 's/^(export[[:space:]]+)?OPS_WORKER_ID=["'"'"']?([^"'"'"']*)["'"'"']?[[:space:]]*$/\2/p' "$launcher_env" | tail -n 1)"
+fi
+if [[ -z "$worker_id" ]]; then
+  worker_id="$(hostname | tr -c 'A-Za-z0-9._:@\n-' '-')-launcher"
+fi
+if [[ ! "$worker_id" =~ ^[A-Za-z0-9._:@-]{1,200}$ ]]; then
+  echo "[deploy] OPS_WORKER_ID may contain letters, digits and . _ : @ - only (max 200): $worker_id" >&2
+  exit 2
+fi
+
+# Temporary header files (0600) so no token shows in the process list; removed on exit.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+header_file() {
+  local file="$scratch/$1"
+  (umask 077 && printf '%s: %s\n' "$2" "$3" >"$file")
+  printf '%s' "$file"
+}
+# json_get FIELD < JSON: prints one top-level field (objects as JSON), empty when absent.
+json_get() {
+  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{let v;try{v=JSON.parse(s)}catch{v=undefined}const f=process.argv[1].split(".").reduce((o,k)=>(o==null?undefined:o[k]),v);process.stdout.write(f==null?"":typeof f==="object"?JSON.stringify(f):String(f))})' "$1"
+}
+
 # 1) Code, dependencies, database, SPA.
 if ((skip_pull == 0)); then
   step "updating $repo_path (git pull --ff-only)"
@@ -145,13 +195,12 @@ if ((skip_build == 0)); then
 fi
 
 # 2) Credentials into the services' env files.
-step "writing credentials to $center_env and the service token to $launcher_env (mode 0600)"
+step "writing credentials to $center_env (mode 0600)"
 set_env_var "$center_env" OPS_ADMIN_USER "$OPS_ADMIN_USER"
 set_env_var "$center_env" OPS_ADMIN_PASSWORD "$OPS_ADMIN_PASSWORD"
 set_env_var "$center_env" OPS_SERVICE_TOKEN "$OPS_SERVICE_TOKEN"
 # nginx on this host (docs/nginx.md): only 127.0.0.1 may say who the client is.
 grep -q -E '^TRUST_PROXY=' "$center_env" || set_env_var "$center_env" TRUST_PROXY 127.0.0.1
-set_env_var "$launcher_env" OPS_SERVICE_TOKEN "$OPS_SERVICE_TOKEN"
 
 # 3) Restart the API: it applies the admin credentials and stores the token at start.
 step "restarting ops-center.service"
@@ -169,12 +218,51 @@ until [[ "$code" == "200" ]]; do
 done
 step "API accepts the new service token"
 
-# 4) Launcher with the new token, then the host check.
+# 4) The launcher's own worker token: an instance admin credential (the service token) stays off worker hosts.
+service_header="$(header_file service "X-OPS-Service-Token" "$OPS_SERVICE_TOKEN")"
+kept=0
+if [[ -s "$token_file" ]]; then
+  current="$(tr -d '[:space:]' <"$token_file")"
+  answer="$(curl -sS -H @"$(header_file worker "X-OPS-Worker-Token" "$current")" "$api_base/dispatch/credential" || true)"
+  if [[ "$(json_get credential <<<"$answer")" == "worker_token" && "$(json_get worker_id <<<"$answer")" == "$worker_id" ]]; then
+    kept=1
+    step "the worker token in $token_file is valid for worker $worker_id; kept"
+  else
+    step "the token in $token_file is not a valid worker token for $worker_id (revoked, unknown or another worker's); issuing a new one"
+  fi
+  unset current answer
+fi
+if ((kept == 0)); then
+  pool="null"
+  [[ -z "$workspaces" ]] || pool="[$workspaces]"
+  body="{\"worker_id\":\"$worker_id\",\"label\":\"$(hostname | tr -cd 'A-Za-z0-9._:@-') (deploy-auth-hardening)\",\"workspace_ids\":$pool}"
+  issued="$(curl -sS -w '\n%{http_code}' -H @"$service_header" -H 'Content-Type: application/json' -X POST --data "$body" "$api_base/workers/tokens" || true)"
+  code="${issued##*$'\n'}"
+  issued="${issued%$'\n'*}"
+  new_token="$(json_get token <<<"$issued")"
+  if [[ "$code" != "200" || -z "$new_token" ]]; then
+    echo "[deploy] ERROR: could not issue a worker token for $worker_id (HTTP $code): $(json_get error.message <<<"$issued")" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$token_file")"
+  tmp="$(umask 077 && mktemp "$token_file.XXXXXX")"
+  chmod 0600 "$tmp"
+  printf '%s\n' "$new_token" >"$tmp"
+  mv "$tmp" "$token_file"
+  step "issued worker token #$(json_get credential.id <<<"$issued") for worker $worker_id (serves ${workspaces:-the whole instance}) into $token_file (mode 0600); older tokens of $worker_id stay valid until revoked in Ajustes → Workers"
+  unset issued new_token
+fi
+step "launcher env $launcher_env: OPS_WORKER_TOKEN_FILE=$token_file, OPS_SERVICE_TOKEN removed (mode 0600)"
+set_env_var "$launcher_env" OPS_WORKER_TOKEN_FILE "$token_file"
+remove_env_var "$launcher_env" OPS_SERVICE_TOKEN
+remove_env_var "$launcher_env" OPS_WORKER_TOKEN
+
+# 5) Launcher with its worker token, then the host check (as the launcher authenticates: no service token).
 step "restarting ops-dispatch-launcher.service"
 "$systemctl_cmd" restart ops-dispatch-launcher.service
 step "running worker:doctor"
 doctor_ok=1
-(cd "$repo_path" && OPS_SERVICE_TOKEN="$OPS_SERVICE_TOKEN" OPS_API_BASE="$api_base" "$pnpm_cmd" --silent --filter @ops/launcher run doctor) || doctor_ok=0
+(cd "$repo_path" && env -u OPS_SERVICE_TOKEN -u OPS_WORKER_TOKEN OPS_WORKER_TOKEN_FILE="$token_file" OPS_WORKER_ID="$worker_id" OPS_LAUNCHER_ENV_FILE="$launcher_env" OPS_API_BASE="$api_base" "$pnpm_cmd" --silent --filter @ops/launcher run doctor) || doctor_ok=0
 
 dispatch="$(curl -sS -H "X-OPS-Service-Token: $OPS_SERVICE_TOKEN" "$api_base/settings/dispatch_enabled" || true)"
 step "dispatch_enabled setting: $dispatch (unchanged; enable it only after doctor passes and a pilot task succeeds)"

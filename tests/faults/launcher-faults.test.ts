@@ -109,6 +109,11 @@ describe("launcher faults", () => {
       AGENT_CMD_FKSTUBBORN: `${FAKE_AGENT} stubborn {prompt}`,
       OPS_STOP_GRACE_MS: "4000",
     };
+    // The launcher is down between its SIGKILL and its restart; on a loaded
+    // machine that can outlast the file's 10 s stale threshold, and the
+    // watchdog would then (rightly) reconcile the task as lost before the
+    // restarted launcher reports the stop this test is about.
+    await rest("PUT", "/settings/dispatch_worker_stale_seconds", { value: "60" });
     let launcher = await startLauncher(api, d, env);
     const id = await dispatchTask(rest, { title: "stubborn", agent_slug: "fkstubborn" });
     await waitForTask(rest, id, (t) => t.status === "doing", "doing");
@@ -123,6 +128,7 @@ describe("launcher faults", () => {
     expect(failed.blocked_reason).toMatch(/^cancelled by operator: agent stopped \(signal=SIGKILL\)/);
     expect(pidAlive(pid)).toBe(false);
     await launcher.stop();
+    await rest("PUT", "/settings/dispatch_worker_stale_seconds", { value: "10" });
   });
 
   it("SIGSTOP past the worker stale threshold: the task is recovered and re-run elsewhere; after SIGCONT the late reports are refused and the duplicate agent stopped", async () => {

@@ -14,6 +14,8 @@ const SECRETS = [
   /a-brand-new-password/,
   /ops_session=[A-Za-z0-9_-]{20,}/,
   /"task_token"\s*:\s*"[A-Za-z0-9_-]{20,}"/,
+  // Worker tokens (the launcher's credential): the prefix and a long random tail.
+  /opsw_[A-Za-z0-9_-]{20,}/,
   /"password"\s*:\s*"[^"[]/,
 ];
 

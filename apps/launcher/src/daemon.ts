@@ -256,7 +256,7 @@ export class Launcher {
 
   /** The credentials every run's output is redacted of: the launcher's token and the runtimes' credential variables. */
   private fixedSecrets(): string[] {
-    return [this.config.serviceToken, ...runtimeCredentialValues(this.config)];
+    return [this.config.credential.token, ...runtimeCredentialValues(this.config)];
   }
 
   private redactedTail(record: LaunchRecord, path: string, maxBytes?: number): string {

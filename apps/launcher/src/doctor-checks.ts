@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiClient, describeError, opsCodeOf } from "./api.ts";
 import type { LauncherConfig } from "./env.ts";
@@ -48,6 +48,62 @@ export async function checkRuntimes(config: LauncherConfig, opsLaunchCommands: R
   return lines;
 }
 
+/**
+ * Which credential this launcher sends, and whether it is kept as it should
+ * be: a worker token in a file only the launcher's user reads (the doctor
+ * runs as that user, as the runbook has it), never the service token, never
+ * plain http to another host.
+ */
+export function checkCredential(config: LauncherConfig, uid: number | undefined = process.getuid?.()): DoctorLine[] {
+  const { credential } = config;
+  const lines: DoctorLine[] = [];
+  if (credential.kind === "service") {
+    lines.push({
+      subject: "credential",
+      status: "WARN",
+      detail: "this launcher uses the service token (OPS_SERVICE_TOKEN), an instance-wide admin credential; issue it a worker token (POST /api/workers/tokens, or Ajustes → Workers) and set OPS_WORKER_TOKEN_FILE",
+    });
+  } else if (credential.source === "OPS_WORKER_TOKEN") {
+    lines.push({
+      subject: "credential",
+      status: "WARN",
+      detail: "worker token from OPS_WORKER_TOKEN: the environment stays readable in /proc/<pid>/environ for the launcher's life; put it in a file and set OPS_WORKER_TOKEN_FILE (or systemd LoadCredential=)",
+    });
+  } else {
+    lines.push({ subject: "credential", status: "OK", detail: `worker token from ${credential.source}` });
+  }
+  if (credential.ignored.length > 0) {
+    lines.push({ subject: "credential", status: "WARN", detail: `also set and ignored: ${credential.ignored.join(", ")} (in this shell or the env file); the launcher sends only the first, remove the others from its env file` });
+  }
+  if (credential.file) lines.push(checkTokenFile(credential.file, uid));
+  if (config.insecureApi) {
+    lines.push({
+      subject: "api transport",
+      status: "WARN",
+      detail: `OPS_ALLOW_INSECURE_API=1: ${config.apiBase} is plain http to another host, so the token crosses the network readable; use https://`,
+    });
+  }
+  return lines;
+}
+
+/** Not readable or writable by group or others (FAIL: chmod fixes it), owned by the user the doctor runs as (WARN). */
+export function checkTokenFile(file: string, uid: number | undefined): DoctorLine {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch (error) {
+    return { subject: "token file", status: "FAIL", detail: `cannot stat ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+  }
+  const mode = (Number(st.mode) & 0o777).toString(8).padStart(4, "0");
+  if ((Number(st.mode) & 0o077) !== 0) {
+    return { subject: "token file", status: "FAIL", detail: `${file} is mode ${mode}: group or others can read it (an agent running as another user could); chmod 600 ${file}` };
+  }
+  if (uid !== undefined && Number(st.uid) !== uid) {
+    return { subject: "token file", status: "WARN", detail: `${file} is owned by uid ${st.uid}, not by the launcher's user (uid ${uid}), who could not keep others from changing it; chown ${uid} ${file}` };
+  }
+  return { subject: "token file", status: "OK", detail: `${file} mode ${mode}, owned by uid ${st.uid}` };
+}
+
 const describePool = (ids: readonly number[] | null) => (ids === null ? "the whole instance" : `workspace(s) ${ids.join(", ")}`);
 
 /**
@@ -64,7 +120,11 @@ export async function checkApi(config: LauncherConfig, api: ApiClient): Promise<
   } catch (error) {
     const code = opsCodeOf(error);
     if (code === "UNAUTHORIZED" || code === "FORBIDDEN") {
-      return [{ subject: "api", status: "FAIL", detail: `${config.apiBase} answers but rejected OPS_SERVICE_TOKEN (${code}); check ops_settings.service_api_token` }];
+      const hint =
+        config.credential.kind === "service"
+          ? "check ops_settings.service_api_token"
+          : "the worker token is revoked or unknown; issue a new one (POST /api/workers/tokens, or Ajustes → Workers)";
+      return [{ subject: "api", status: "FAIL", detail: `${config.apiBase} answers but rejected ${config.credential.source} (${code}); ${hint}` }];
     }
     return [{ subject: "api", status: "FAIL", detail: `${config.apiBase} unreachable: ${describeError(error)}` }];
   }
@@ -87,14 +147,8 @@ export async function checkApi(config: LauncherConfig, api: ApiClient): Promise<
     }
     return lines;
   }
-  const lines: DoctorLine[] = [
-    { subject: "api", status: "OK", detail: `${config.apiBase} answers; service token accepted` },
-    {
-      subject: "credential",
-      status: "WARN",
-      detail: "this launcher uses the service token, an instance-wide admin credential; issue it a worker token (POST /api/workers/tokens, or Ajustes → Workers)",
-    },
-  ];
+  // The credential line (checkCredential) already says to replace the service token.
+  const lines: DoctorLine[] = [{ subject: "api", status: "OK", detail: `${config.apiBase} answers; service token accepted` }];
   try {
     const health = await api.dispatch.health.query({}, timeout);
     lines.push({
@@ -161,7 +215,7 @@ async function opsCommandsFor(config: LauncherConfig, api: ApiClient): Promise<{
 export async function runDoctor(config: LauncherConfig, api: ApiClient): Promise<DoctorReport> {
   const ops = await opsCommandsFor(config, api);
   const runtimes = [...ops.lines, ...(await checkRuntimes(config, ops.commands))];
-  const lines = [...runtimes, ...(await checkApi(config, api)), ...checkFolders(config)];
+  const lines = [...runtimes, ...checkCredential(config), ...(await checkApi(config, api)), ...checkFolders(config)];
   const missing = runtimes.filter((l) => l.status === "MISSING").map((l) => l.subject);
   const unauthenticated = runtimes.filter((l) => l.status === "NOT_AUTHENTICATED").map((l) => l.subject);
   const failed = lines.filter((l) => l.status === "FAIL").map((l) => l.subject);

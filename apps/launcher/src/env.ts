@@ -1,7 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
-import { defaultIntSetting, WORKER_ID_PATTERN, ZModelName, ZSlug, ZWorkerId } from "@ops/contract";
+import {
+  defaultIntSetting,
+  SERVICE_TOKEN_HEADER,
+  WORKER_ID_PATTERN,
+  WORKER_TOKEN_HEADER,
+  WORKER_TOKEN_PREFIX,
+  ZModelName,
+  ZSlug,
+  ZWorkerId,
+} from "@ops/contract";
 import { z } from "zod";
 import { parseTemplate, TemplateError, type Word } from "@ops/contract";
 import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
@@ -64,6 +73,137 @@ export function trpcUrlOf(apiBase: string): string | undefined {
   return `${url.origin}${path.slice(0, -"/api".length)}/trpc`;
 }
 
+/**
+ * Whether a host is this machine: 127.0.0.0/8, ::1 or localhost. Only there
+ * may the launcher talk plain http, since nothing between it and the API can
+ * read the token on the way.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const INSECURE_API_ERROR =
+  "sends the launcher's token in clear text to a host that is not this machine: use https://, or set OPS_ALLOW_INSECURE_API=1 on a network you trust (worker:doctor warns about it)";
+
+/** The systemd credential name (LoadCredential=ops-worker-token:/etc/ops-dispatch/worker-token). */
+export const WORKER_TOKEN_CREDENTIAL = "ops-worker-token";
+
+/** Everything that names or carries the launcher's own credential: never for agents, dropped from process.env after start. */
+export const CREDENTIAL_ENV_KEYS = ["OPS_WORKER_TOKEN", "OPS_WORKER_TOKEN_FILE", "OPS_SERVICE_TOKEN", "CREDENTIALS_DIRECTORY"] as const;
+
+const NO_CREDENTIAL_ERROR =
+  "no credential for the API: set OPS_WORKER_TOKEN_FILE to a file only the launcher's user can read (e.g. /etc/ops-dispatch/worker-token, mode 0600) holding this launcher's worker token; issue one with POST /api/workers/tokens or Ajustes → Workers. (systemd: LoadCredential=ops-worker-token:/etc/ops-dispatch/worker-token; OPS_SERVICE_TOKEN still works but is an instance admin credential)";
+
+/** The one credential the launcher sends, and where it came from (never the token in words). */
+export interface LauncherCredential {
+  kind: "worker_token" | "service";
+  header: string;
+  token: string;
+  /** Where it was read, for the log and the doctor: "systemd credential ops-worker-token", "OPS_WORKER_TOKEN_FILE /etc/…", "OPS_WORKER_TOKEN", "OPS_SERVICE_TOKEN". */
+  source: string;
+  /** The file it was read from, when it came from one (the doctor checks its mode and owner). */
+  file?: string;
+  /** Other credential variables that are set too and ignored. */
+  ignored: string[];
+}
+
+/**
+ * Picks the launcher's credential, in this order: the systemd credential
+ * ($CREDENTIALS_DIRECTORY/ops-worker-token), OPS_WORKER_TOKEN_FILE,
+ * OPS_WORKER_TOKEN, then OPS_SERVICE_TOKEN. Files first: a file only the
+ * launcher's user reads stays out of /proc/<pid>/environ, which the process
+ * keeps for its whole life even after the variable is unset. Exactly one is
+ * used; the others are named as ignored. Problems are returned in words that
+ * never quote the token.
+ */
+export function resolveCredential(source: NodeJS.ProcessEnv): { credential?: LauncherCredential; problems: string[] } {
+  const problems: string[] = [];
+  const candidates: { name: string; read: () => { token: string; source: string; file?: string } | undefined }[] = [
+    {
+      name: "CREDENTIALS_DIRECTORY",
+      read: () => {
+        if (!source.CREDENTIALS_DIRECTORY) return undefined;
+        const file = `${source.CREDENTIALS_DIRECTORY.replace(/\/$/, "")}/${WORKER_TOKEN_CREDENTIAL}`;
+        // A unit may load other credentials only: then this one is simply not offered.
+        if (!existsSync(file)) return undefined;
+        return { token: readTokenFile(file, `systemd credential ${WORKER_TOKEN_CREDENTIAL}`, problems), source: `systemd credential ${WORKER_TOKEN_CREDENTIAL}`, file };
+      },
+    },
+    {
+      name: "OPS_WORKER_TOKEN_FILE",
+      read: () => {
+        const file = source.OPS_WORKER_TOKEN_FILE;
+        if (!file) return undefined;
+        return { token: readTokenFile(file, "OPS_WORKER_TOKEN_FILE", problems), source: `OPS_WORKER_TOKEN_FILE ${file}`, file };
+      },
+    },
+    { name: "OPS_WORKER_TOKEN", read: () => (source.OPS_WORKER_TOKEN ? { token: source.OPS_WORKER_TOKEN.trim(), source: "OPS_WORKER_TOKEN" } : undefined) },
+    { name: "OPS_SERVICE_TOKEN", read: () => (source.OPS_SERVICE_TOKEN ? { token: source.OPS_SERVICE_TOKEN, source: "OPS_SERVICE_TOKEN" } : undefined) },
+  ];
+  let chosen: { name: string; token: string; source: string; file?: string } | undefined;
+  const ignored: string[] = [];
+  for (const candidate of candidates) {
+    if (chosen) {
+      if (candidate.name === "CREDENTIALS_DIRECTORY" || !source[candidate.name]) continue;
+      // The env file may name the same file the unit loads as a credential: only a second secret is worth a word.
+      if (candidate.name !== "OPS_WORKER_TOKEN_FILE") ignored.push(candidate.name);
+      continue;
+    }
+    const found = candidate.read();
+    if (found) chosen = { name: candidate.name, ...found };
+  }
+  if (problems.length > 0) return { problems };
+  if (!chosen) return { problems: [NO_CREDENTIAL_ERROR] };
+  const worker = chosen.name !== "OPS_SERVICE_TOKEN";
+  if (worker && !chosen.token.startsWith(WORKER_TOKEN_PREFIX)) {
+    return {
+      problems: [
+        `${chosen.name === "CREDENTIALS_DIRECTORY" ? `systemd credential ${WORKER_TOKEN_CREDENTIAL}` : chosen.name}: is not a worker token (those start with ${WORKER_TOKEN_PREFIX}; issue one with POST /api/workers/tokens or Ajustes → Workers); the service token goes in OPS_SERVICE_TOKEN`,
+      ],
+    };
+  }
+  return {
+    credential: {
+      kind: worker ? "worker_token" : "service",
+      header: worker ? WORKER_TOKEN_HEADER : SERVICE_TOKEN_HEADER,
+      token: chosen.token,
+      source: chosen.source,
+      ...(chosen.file ? { file: chosen.file } : {}),
+      ignored,
+    },
+    problems: [],
+  };
+}
+
+/** A token file's content, trimmed; an empty string with a problem when it cannot be used. */
+function readTokenFile(file: string, name: string, problems: string[]): string {
+  try {
+    if (!statSync(file).isFile()) {
+      problems.push(`${name}: ${file} is not a file`);
+      return "";
+    }
+    const token = readFileSync(file, "utf8").trim();
+    if (!token) problems.push(`${name}: ${file} is empty; write the worker token into it (POST /api/workers/tokens or Ajustes → Workers)`);
+    else if (/\s/.test(token)) problems.push(`${name}: ${file} must hold the token alone, on one line`);
+    return token;
+  } catch (error) {
+    problems.push(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); it must be readable by the launcher's user only`);
+    return "";
+  }
+}
+
+/**
+ * Drops the launcher's credential variables from its own environment once
+ * read, so no child process (agent, --version probe, anything spawned with the
+ * default env) inherits them. The kernel's copy in /proc/<pid>/environ stays
+ * as it was at exec, readable only by this user and root: hence files first.
+ */
+export function dropCredentialEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const key of CREDENTIAL_ENV_KEYS) delete env[key];
+}
+
 const ZRawEnv = z.object({
   OPS_API_BASE: z
     .string()
@@ -76,9 +216,11 @@ const ZRawEnv = z.object({
       }
       return { apiBase: v.replace(/\/$/, ""), trpcUrl };
     }),
-  OPS_SERVICE_TOKEN: z
-    .string({ error: "is required: the service token (X-OPS-Service-Token) the API accepts" })
-    .min(1, { error: "is required: the service token (X-OPS-Service-Token) the API accepts" }),
+  /** http:// to a host that is not this machine; refused unless set (the doctor warns). */
+  OPS_ALLOW_INSECURE_API: z
+    .enum(["", "0", "1", "false", "true"], { error: "must be 1 (allow http:// to a non-loopback API) or 0" })
+    .optional()
+    .transform((v) => v === "1" || v === "true"),
   SUPPORTED_AGENT_SLUGS: commaList(ZSlug, (s) => `"${s}" is not a valid slug (lowercase letters, digits, - and _)`).transform((slugs) =>
     slugs.length > 0 ? [...new Set(slugs)] : [...DEFAULT_SLUGS],
   ),
@@ -110,7 +252,10 @@ const ZRawEnv = z.object({
 export interface LauncherConfig {
   apiBase: string;
   trpcUrl: string;
-  serviceToken: string;
+  /** The one credential the launcher sends (worker token, or the service token as a fallback). */
+  credential: LauncherCredential;
+  /** OPS_ALLOW_INSECURE_API=1 and the API is reached by http:// on another host: the doctor warns. */
+  insecureApi: boolean;
   slugs: string[];
   models: string[];
   workerId: string;
@@ -131,7 +276,7 @@ export interface LauncherConfig {
   commands: Record<string, { source: string; template: string; words: Word[] }>;
   /** AGENT_CREDENTIALS_<SLUG> overrides, by slug. */
   credentialRules: Record<string, CredentialRule>;
-  /** The environment agents inherit (the service token removed). */
+  /** The environment agents inherit (the launcher's credential variables removed). */
   agentBaseEnv: Record<string, string>;
 }
 
@@ -150,6 +295,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     throw new ConfigError(problems);
   }
   const raw = parsed.data;
+  const { credential, problems: credentialProblems } = resolveCredential(source);
+  problems.push(...credentialProblems);
+  const apiUrl = new URL(raw.OPS_API_BASE.apiBase);
+  const insecureApi = apiUrl.protocol === "http:" && !isLoopbackHost(apiUrl.hostname);
+  if (insecureApi && !raw.OPS_ALLOW_INSECURE_API) problems.push(`OPS_API_BASE: http://${apiUrl.host} ${INSECURE_API_ERROR}`);
   const home = raw.HOME || homedir();
   // pnpm runs scripts in the package folder: relative paths mean where the operator ran the command.
   const base = source.INIT_CWD ?? process.cwd();
@@ -196,17 +346,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
       `OPS_HEARTBEAT_INTERVAL_MS: must leave room for two missed beats inside the ${WORKER_STALE_MS / 1000} s stale threshold (max ${MAX_HEARTBEAT_INTERVAL_MS})`,
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !credential) throw new ConfigError(problems);
 
   const agentBaseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(source)) {
-    // The agent reports with its own task token; the service token stays with the launcher.
-    if (v !== undefined && k !== "OPS_SERVICE_TOKEN" && !k.startsWith("npm_") && k !== "INIT_CWD") agentBaseEnv[k] = v;
+    // The agent reports with its own task token; the launcher's credential (and where it lives) stays with the launcher.
+    if (v !== undefined && !(CREDENTIAL_ENV_KEYS as readonly string[]).includes(k) && !k.startsWith("npm_") && k !== "INIT_CWD") agentBaseEnv[k] = v;
   }
 
   return {
     ...raw.OPS_API_BASE,
-    serviceToken: raw.OPS_SERVICE_TOKEN,
+    credential,
+    insecureApi,
     slugs: raw.SUPPORTED_AGENT_SLUGS,
     models: raw.SUPPORTED_MODELS,
     workerId: raw.OPS_WORKER_ID,

@@ -6,7 +6,7 @@ import { type Claim, type LaunchHost, planLaunch } from "./launch-plan.ts";
 const config = loadConfig({
   OPS_SERVICE_TOKEN: "service-token-never-for-agents",
   OPS_WORKER_ID: "w1",
-  OPS_API_BASE: "http://ops.test/api",
+  OPS_API_BASE: "https://ops.test/api",
   OPS_LAUNCHER_LOG_DIR: "/logs",
   OPS_DEFAULT_WORKDIR: "/work/default",
   HOME: "/home/ops",
@@ -102,7 +102,7 @@ describe("launch plan", () => {
     const result = planLaunch(claimOf(), config, host(["echoer"]));
     if (!result.ok) throw new Error(result.reason);
     expect(result.plan.env).toMatchObject({
-      OPS_API_BASE: "http://ops.test/api",
+      OPS_API_BASE: "https://ops.test/api",
       OPS_TASK_ID: "41",
       OPS_TASK_ATTEMPT: "2",
       OPS_TASK_TOKEN: "task-token-for-41-attempt-2",

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { builtinCredentialRule, checkCredentials, parseCredentialRule } from "../src/credentials.ts";
-import { ConfigError, loadConfig, parseEnvFile, trpcUrlOf } from "../src/env.ts";
+import { ConfigError, dropCredentialEnv, isLoopbackHost, loadConfig, parseEnvFile, trpcUrlOf } from "../src/env.ts";
 import { BUILTIN_COMMANDS, assessRuntime, resolveCommand } from "../src/runtimes.ts";
 import { buildPrompt, MAX_PROMPT_BYTES } from "../src/prompt.ts";
 import { REPO_ROOT } from "../../../tests/support/spawn-api.ts";
@@ -33,7 +33,12 @@ describe("launcher configuration", () => {
   });
 
   it.each([
-    [{ OPS_SERVICE_TOKEN: "" }, /OPS_SERVICE_TOKEN: is required/],
+    [{ OPS_SERVICE_TOKEN: "" }, /no credential for the API: set OPS_WORKER_TOKEN_FILE .* issue one with POST \/api\/workers\/tokens or Ajustes → Workers/],
+    [{ OPS_WORKER_TOKEN: "not-a-worker-token-0123456789" }, /OPS_WORKER_TOKEN: is not a worker token \(those start with opsw_/],
+    [{ OPS_WORKER_TOKEN_FILE: "/nonexistent/worker-token" }, /OPS_WORKER_TOKEN_FILE: cannot read \/nonexistent\/worker-token \(ENOENT\)/],
+    [{ OPS_API_BASE: "http://ops.example.com/api" }, /OPS_API_BASE: http:\/\/ops\.example\.com sends the launcher's token in clear text .* use https:\/\/, or set OPS_ALLOW_INSECURE_API=1/],
+    [{ OPS_API_BASE: "http://10.0.0.5:3847/api" }, /OPS_API_BASE: http:\/\/10\.0\.0\.5:3847 sends the launcher's token in clear text/],
+    [{ OPS_ALLOW_INSECURE_API: "yes" }, /OPS_ALLOW_INSECURE_API: must be 1/],
     [{ OPS_API_BASE: "http://host:3847/trpc" }, /OPS_API_BASE: must be the REST base URL ending in \/api/],
     [{ SUPPORTED_AGENT_SLUGS: "codex,Bad Slug" }, /SUPPORTED_AGENT_SLUGS: "Bad Slug" is not a valid slug/],
     [{ SUPPORTED_MODELS: "qwen*,gpt 4" }, /SUPPORTED_MODELS: "gpt 4" is not a valid model filter/],
@@ -142,6 +147,78 @@ describe("prompt", () => {
   });
 });
 
+describe("the launcher's credential", () => {
+  const dir = mkdtempSync(join(tmpdir(), "launcher-cred-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const WORKER = "opsw_worker-token-for-config-tests-0123456789";
+  const tokenFile = (name: string, content: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, content, { mode: 0o600 });
+    return file;
+  };
+  const env = { HOME: "/home/ops", PATH: "/usr/bin:/bin" };
+
+  it("sends a worker token as X-OPS-Worker-Token, from the file, trimmed, and keeps every credential variable from the agents", () => {
+    const file = tokenFile("worker-token", `${WORKER}\n`);
+    const c = loadConfig({ ...env, OPS_WORKER_TOKEN_FILE: file });
+    expect(c.credential).toEqual({ kind: "worker_token", header: "x-ops-worker-token", token: WORKER, source: `OPS_WORKER_TOKEN_FILE ${file}`, file, ignored: [] });
+    expect(c.agentBaseEnv.OPS_WORKER_TOKEN_FILE).toBeUndefined();
+    const fromEnv = loadConfig({ ...env, OPS_WORKER_TOKEN: WORKER, CREDENTIALS_DIRECTORY: dir });
+    expect(fromEnv.credential).toMatchObject({ kind: "worker_token", source: "OPS_WORKER_TOKEN", token: WORKER });
+    expect(fromEnv.agentBaseEnv.OPS_WORKER_TOKEN).toBeUndefined();
+    expect(fromEnv.agentBaseEnv.CREDENTIALS_DIRECTORY).toBeUndefined();
+    expect(fromEnv.agentBaseEnv.PATH).toBe("/usr/bin:/bin");
+  });
+
+  it("takes exactly one, in the documented order: systemd credential, OPS_WORKER_TOKEN_FILE, OPS_WORKER_TOKEN, OPS_SERVICE_TOKEN", () => {
+    const credDir = join(dir, "credentials");
+    mkdirSync(credDir, { recursive: true });
+    writeFileSync(join(credDir, "ops-worker-token"), `${WORKER}-systemd`, { mode: 0o400 });
+    const file = tokenFile("ordered", `${WORKER}-file`);
+    const all = { ...env, CREDENTIALS_DIRECTORY: credDir, OPS_WORKER_TOKEN_FILE: file, OPS_WORKER_TOKEN: `${WORKER}-env`, OPS_SERVICE_TOKEN: "service-token-0123456789abcdef" };
+    expect(loadConfig(all).credential).toMatchObject({ token: `${WORKER}-systemd`, source: "systemd credential ops-worker-token", ignored: ["OPS_WORKER_TOKEN", "OPS_SERVICE_TOKEN"] });
+    expect(loadConfig({ ...all, CREDENTIALS_DIRECTORY: dir }).credential).toMatchObject({ token: `${WORKER}-file`, ignored: ["OPS_WORKER_TOKEN", "OPS_SERVICE_TOKEN"] });
+    expect(loadConfig({ ...all, CREDENTIALS_DIRECTORY: undefined, OPS_WORKER_TOKEN_FILE: undefined }).credential).toMatchObject({ token: `${WORKER}-env`, ignored: ["OPS_SERVICE_TOKEN"] });
+    const service = loadConfig({ ...env, OPS_SERVICE_TOKEN: "service-token-0123456789abcdef" }).credential;
+    expect(service).toMatchObject({ kind: "service", header: "x-ops-service-token", source: "OPS_SERVICE_TOKEN", ignored: [] });
+  });
+
+  it("never quotes the token in a configuration error", () => {
+    const file = tokenFile("two-lines", "opsw_first-part-of-a-secret second-part-of-a-secret\n");
+    const errors = [
+      () => loadConfig({ ...env, OPS_WORKER_TOKEN: "service-token-put-in-the-wrong-variable" }),
+      () => loadConfig({ ...env, OPS_WORKER_TOKEN_FILE: file }),
+      () => loadConfig({ ...env, OPS_WORKER_TOKEN_FILE: tokenFile("empty", "\n") }),
+    ].map((f) => {
+      try {
+        f();
+        return "no error";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(errors[0]).toContain("OPS_WORKER_TOKEN: is not a worker token");
+    expect(errors[1]).toContain(`OPS_WORKER_TOKEN_FILE: ${file} must hold the token alone, on one line`);
+    expect(errors[2]).toContain("is empty; write the worker token into it");
+    for (const message of errors) expect(message).not.toMatch(/service-token-put|first-part|second-part/);
+  });
+
+  it("allows plain http only to this machine, or with OPS_ALLOW_INSECURE_API=1", () => {
+    for (const host of ["127.0.0.1", "127.8.9.10", "localhost", "LOCALHOST", "[::1]"]) expect(isLoopbackHost(new URL(`http://${host}:1/api`).hostname), host).toBe(true);
+    for (const host of ["10.0.0.1", "128.0.0.1", "127.0.0.1.nip.io", "localhost.example.com", "[::2]", "0.0.0.0"]) expect(isLoopbackHost(new URL(`http://${host}:1/api`).hostname), host).toBe(false);
+    const withToken = { ...env, OPS_SERVICE_TOKEN: "service-token-0123456789abcdef" };
+    expect(loadConfig({ ...withToken, OPS_API_BASE: "https://ops.example.com/api" }).insecureApi).toBe(false);
+    expect(loadConfig({ ...withToken, OPS_API_BASE: "http://[::1]:3847/api" }).insecureApi).toBe(false);
+    expect(loadConfig({ ...withToken, OPS_API_BASE: "http://ops.example.com/api", OPS_ALLOW_INSECURE_API: "1" }).insecureApi).toBe(true);
+  });
+
+  it("drops the credential variables from the process environment once read", () => {
+    const target: NodeJS.ProcessEnv = { OPS_WORKER_TOKEN: WORKER, OPS_WORKER_TOKEN_FILE: "/f", OPS_SERVICE_TOKEN: "s", CREDENTIALS_DIRECTORY: "/run/c", PATH: "/bin" };
+    dropCredentialEnv(target);
+    expect(target).toEqual({ PATH: "/bin" });
+  });
+});
+
 describe("launcher process start", () => {
   const home = mkdtempSync(join(tmpdir(), "launcher-home-"));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -157,6 +234,24 @@ describe("launcher process start", () => {
     const result = start({ OPS_SERVICE_TOKEN: "t", OPS_API_BASE: "http://127.0.0.1:3847/trpc", OPS_LAUNCHER_LOG: "-" });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("OPS_API_BASE: must be the REST base URL ending in /api");
+  });
+
+  it("stops with exit 2 and says how to get a worker token when no credential is set", () => {
+    const result = start({ OPS_LAUNCHER_LOG: "-" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("no credential for the API: set OPS_WORKER_TOKEN_FILE");
+    expect(result.stderr).toContain("issue one with POST /api/workers/tokens or Ajustes → Workers");
+  });
+
+  it("refuses plain http to another host at start, without a word of the token", () => {
+    const token = "opsw_start-refused-token-0123456789abcdef";
+    const file = join(home, "worker-token");
+    writeFileSync(file, token);
+    chmodSync(file, 0o600);
+    const result = start({ OPS_WORKER_TOKEN_FILE: file, OPS_API_BASE: "http://ops.example.com/api", OPS_LAUNCHER_LOG: "-" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("OPS_API_BASE: http://ops.example.com sends the launcher's token in clear text to a host that is not this machine: use https://");
+    expect(`${result.stdout}${result.stderr}`).not.toContain(token);
   });
 
   it("refuses a worker log it cannot write", () => {

@@ -37,10 +37,16 @@ export interface RunningLauncher {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** The environment every test launcher shares: fast heartbeats, short windows, private folders. */
-export function launcherEnv(api: SpawnedApi, dirs: LauncherDirs, env: Record<string, string>): Record<string, string> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(OPS_|AGENT_CMD_|AGENT_CREDENTIALS_|SUPPORTED_)/.test(k))) as Record<string, string>;
-  return {
+/**
+ * The environment every test launcher shares: fast heartbeats, short windows,
+ * private folders. A variable given as undefined is left out (a launcher
+ * without OPS_SERVICE_TOKEN, say).
+ */
+export function launcherEnv(api: SpawnedApi, dirs: LauncherDirs, env: Record<string, string | undefined>): Record<string, string> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(OPS_|AGENT_CMD_|AGENT_CREDENTIALS_|SUPPORTED_|CREDENTIALS_DIRECTORY$)/.test(k)),
+  ) as Record<string, string>;
+  const merged: Record<string, string | undefined> = {
     ...inherited,
     OPS_API_BASE: api.apiBase,
     OPS_SERVICE_TOKEN: api.serviceToken,
@@ -55,10 +61,11 @@ export function launcherEnv(api: SpawnedApi, dirs: LauncherDirs, env: Record<str
     FAKE_AGENT_OUT: dirs.out,
     ...env,
   };
+  return Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** Starts `tsx apps/launcher/src/main.ts` and waits until it has announced itself. */
-export async function startLauncher(api: SpawnedApi, dirs: LauncherDirs, env: Record<string, string>): Promise<RunningLauncher> {
+export async function startLauncher(api: SpawnedApi, dirs: LauncherDirs, env: Record<string, string | undefined>): Promise<RunningLauncher> {
   let out = "";
   // `node --import tsx`, not the tsx CLI: the CLI runs the script in a child
   // process, and a SIGKILL to the CLI would leave the real launcher running.

@@ -8,7 +8,7 @@ import { type Claim, type LaunchHost, planLaunch } from "../src/launch-plan.ts";
 const config = loadConfig({
   OPS_SERVICE_TOKEN: "service-token-never-for-agents",
   OPS_WORKER_ID: "w1",
-  OPS_API_BASE: "http://ops.test/api",
+  OPS_API_BASE: "https://ops.test/api",
   OPS_LAUNCHER_LOG_DIR: "/logs",
   OPS_DEFAULT_WORKDIR: "/work/default",
   HOME: "/home/ops",

@@ -55,6 +55,12 @@ describe("ops files", () => {
     expect(line, `${result.stdout}${result.stderr}`).not.toBeNull();
     expect(Number(line![1])).toBeLessThanOrEqual(4.0);
     const text = readFileSync(unit, "utf8");
+    // The unit's header states the score the test measures (9.2 before it was hardened).
+    expect(text).toContain(`rates this unit ${line![1]} (`);
+    // Every exposure systemd-analyze still counts is named in the unit, where a comment says why.
+    const exposures = [...result.stdout.matchAll(/^✗ (\S+?)=/gm)].map((m) => m[1]!.split("/")[0]!);
+    expect(exposures.length).toBeGreaterThan(0);
+    for (const setting of new Set(exposures)) expect(text, `${setting}= is an exposure the unit does not explain`).toContain(`${setting}=`);
     expect(text).toMatch(/^DynamicUser=yes$/m);
     // The embedded database must stay writable under ProtectSystem=strict.
     expect(text).toMatch(/^StateDirectory=ops-center$/m);
@@ -62,6 +68,36 @@ describe("ops files", () => {
     // Node's JIT needs W+X memory: the unit says why it is not denied.
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=yes/m);
     expect(text).toMatch(/MemoryDenyWriteExecute.*NOT set/);
+  });
+
+  // Issue 13: the launcher's unit was rated 9.6 (UNSAFE); it is hardened as far as running agents allows.
+  const LAUNCHER_EXPOSURE_BOUND = 4.0;
+  it(`the launcher's unit loads its worker token as a credential and rates at most ${LAUNCHER_EXPOSURE_BOUND} in systemd-analyze security, each exposure left explained`, () => {
+    requireTool("systemd-analyze");
+    const unitPath = join(REPO_ROOT, "deploy/systemd/ops-dispatch-launcher.service");
+    const unit = readFileSync(unitPath, "utf8");
+    const result = spawnSync("systemd-analyze", ["security", "--offline=true", "--no-pager", unitPath], { encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    const score = /Overall exposure level for ops-dispatch-launcher\.service: (\d+\.\d)/.exec(result.stdout);
+    expect(score, result.stdout).not.toBeNull();
+    expect(Number(score![1])).toBeLessThanOrEqual(LAUNCHER_EXPOSURE_BOUND);
+    // The unit's header states the score the test measures.
+    expect(unit).toContain(`rates this unit ${score![1]} (`);
+    // Every exposure systemd-analyze still counts is named in the unit, where a comment says why.
+    const exposures = [...result.stdout.matchAll(/^✗ (\S+?)=/gm)].map((m) => m[1]!.split("/")[0]!);
+    expect(exposures.length).toBeGreaterThan(0);
+    for (const setting of new Set(exposures)) expect(unit, `${setting}= is an exposure the unit does not explain`).toContain(`${setting}=`);
+    // What running agents needs stays: the user switch, surviving a restart, the network.
+    expect(unit).toMatch(/^LoadCredential=ops-worker-token:\/etc\/ops-dispatch\/worker-token$/m);
+    expect(unit).toMatch(/^InaccessiblePaths=-\/etc\/ops-dispatch$/m);
+    expect(unit).toMatch(/^NoNewPrivileges=yes$/m);
+    expect(unit).toMatch(/^CapabilityBoundingSet=.*\bCAP_SETUID\b.*\bCAP_SETGID\b/m);
+    expect(unit).toMatch(/^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK$/m);
+    expect(unit).not.toMatch(/^OPS_(SERVICE|WORKER)_TOKEN=/m);
+    // The env example points at the token file, never a secret inline.
+    const example = readFileSync(join(REPO_ROOT, "deploy/env/launcher.env.example"), "utf8");
+    expect(example).toMatch(/^OPS_WORKER_TOKEN_FILE=\/etc\/ops-dispatch\/worker-token$/m);
+    expect(example).not.toMatch(/^OPS_(SERVICE|WORKER)_TOKEN=/m);
   });
 });
 
@@ -196,13 +232,17 @@ describe("scripts/deploy-auth-hardening.sh", () => {
   const stubs = mkdtempSync(join(tmpdir(), "deploy-stubs-"));
   afterAll(() => rmSync(stubs, { recursive: true, force: true }));
   const calls = join(stubs, "calls.log");
+  // What the doctor ran with: the worker token file, never the service token.
+  const doctorEnv = join(stubs, "doctor-env.log");
   for (const name of ["systemctl", "git", "pnpm"]) {
     const stub = join(stubs, name);
-    writeFileSync(stub, `#!/bin/sh\necho "${name} $*" >> "${calls}"\n`);
+    const recordEnv = name === "pnpm" ? `case "$*" in *doctor*) echo "token_file=$OPS_WORKER_TOKEN_FILE worker=$OPS_WORKER_ID service_token=\${OPS_SERVICE_TOKEN:+set}" >> "${doctorEnv}";; esac\n` : "";
+    writeFileSync(stub, `#!/bin/sh\necho "${name} $*" >> "${calls}"\n${recordEnv}`);
     chmodSync(stub, 0o755);
   }
   const centerEnv = join(stubs, "etc/ops-center.env");
   const launcherEnvFile = join(stubs, "etc/launcher.env");
+  const workerTokenFile = join(stubs, "etc/worker-token");
   const deployEnv = () => ({
     OPS_API_BASE: api.apiBase,
     OPS_ADMIN_USER: "ops-admin",
@@ -210,6 +250,7 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     OPS_SERVICE_TOKEN: api.serviceToken,
     OPS_CENTER_ENV_FILE: centerEnv,
     OPS_LAUNCHER_ENV_FILE: launcherEnvFile,
+    OPS_WORKER_TOKEN_FILE: workerTokenFile,
     SYSTEMCTL: join(stubs, "systemctl"),
     GIT: join(stubs, "git"),
     PNPM: join(stubs, "pnpm"),
@@ -262,12 +303,15 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     expect(scriptList![1]!.split(/\s+/).filter(Boolean).sort()).toEqual(apiWords.sort());
   });
 
-  it("deploys: code, migrations, build, credentials in 0600 env files, restarts, token check, doctor", async () => {
+  it("deploys: code, migrations, build, credentials in 0600 env files, a worker token for the launcher, restarts, token check, doctor", async () => {
     mkdirSync(join(stubs, "etc"), { recursive: true });
     writeFileSync(centerEnv, "PORT=3847\nOPS_ADMIN_PASSWORD=old-password\n");
+    // The runbook's launcher env: the service token, and the host's worker id.
+    writeFileSync(launcherEnvFile, `PATH=/usr/bin:/bin\nOPS_SERVICE_TOKEN=${api.serviceToken}\nOPS_WORKER_ID="deploy-host"\n`);
     const run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod"], deployEnv());
     expect(run.code, run.out).toBe(0);
     expect(run.out).toContain("API accepts the new service token");
+    expect(run.out).toMatch(new RegExp(`issued worker token #\\d+ for worker deploy-host \\(serves the whole instance\\) into ${workerTokenFile} \\(mode 0600\\)`));
     const center = readFileSync(centerEnv, "utf8");
     expect(center).toContain("PORT=3847");
     expect(center).not.toContain("old-password");
@@ -275,9 +319,18 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     expect(center).toContain(`OPS_SERVICE_TOKEN=${api.serviceToken}`);
     // nginx on this host (docs/nginx.md): the proxy's address, never "trust every hop".
     expect(center).toContain("TRUST_PROXY=127.0.0.1");
-    expect(readFileSync(launcherEnvFile, "utf8")).toBe(`OPS_SERVICE_TOKEN=${api.serviceToken}\n`);
+    // The launcher keeps its other lines, loses the service token, and points at its own token file.
+    expect(readFileSync(launcherEnvFile, "utf8")).toBe(`PATH=/usr/bin:/bin\nOPS_WORKER_ID="deploy-host"\nOPS_WORKER_TOKEN_FILE=${workerTokenFile}\n`);
     expect(statSync(centerEnv).mode & 0o777).toBe(0o600);
     expect(statSync(launcherEnvFile).mode & 0o777).toBe(0o600);
+    expect(statSync(workerTokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(workerTokenFile, "utf8").trim();
+    expect(token).toMatch(/^opsw_/);
+    expect(run.out).not.toContain(token);
+    // The API knows it as this launcher's worker token, for the whole instance.
+    const who = await fetch(`${api.apiBase}/dispatch/credential`, { headers: { "x-ops-worker-token": token } });
+    expect(await who.json()).toMatchObject({ credential: "worker_token", worker_id: "deploy-host", workspace_ids: null });
+    expect(readFileSync(doctorEnv, "utf8")).toBe(`token_file=${workerTokenFile} worker=deploy-host service_token=\n`);
     expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual([
       `git -C ${REPO_ROOT} pull --ff-only`,
       "pnpm install --frozen-lockfile",
@@ -287,5 +340,35 @@ describe("scripts/deploy-auth-hardening.sh", () => {
       "systemctl restart ops-dispatch-launcher.service",
       "pnpm --silent --filter @ops/launcher run doctor",
     ]);
+  });
+
+  it("keeps a worker token the API accepts, and replaces one it does not", async () => {
+    const first = readFileSync(workerTokenFile, "utf8").trim();
+    let run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod", "--skip-pull", "--skip-build"], deployEnv());
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain(`the worker token in ${workerTokenFile} is valid for worker deploy-host; kept`);
+    expect(readFileSync(workerTokenFile, "utf8").trim()).toBe(first);
+
+    // Revoked in Ajustes → Workers: the next deploy issues a new one, for the workspaces asked for.
+    const listed = (await rest("GET", "/workers/tokens")).body as { id: number; worker_id: string }[];
+    const revoked = await rest("POST", `/workers/tokens/${listed.find((c) => c.worker_id === "deploy-host")!.id}/revoke`);
+    expect(revoked.status).toBe(200);
+    run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod", "--skip-pull", "--skip-build"], { ...deployEnv(), OPS_WORKER_WORKSPACES: "1" });
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("is not a valid worker token for deploy-host (revoked, unknown or another worker's); issuing a new one");
+    const second = readFileSync(workerTokenFile, "utf8").trim();
+    expect(second).toMatch(/^opsw_/);
+    expect(second).not.toBe(first);
+    expect(`${run.out}`).not.toContain(second);
+    const who = await fetch(`${api.apiBase}/dispatch/credential`, { headers: { "x-ops-worker-token": second } });
+    expect(await who.json()).toMatchObject({ worker_id: "deploy-host", workspace_ids: [1] });
+  });
+
+  it("refuses a malformed workspace list before touching anything", async () => {
+    const before = readFileSync(launcherEnvFile, "utf8");
+    const run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod"], { ...deployEnv(), OPS_WORKER_WORKSPACES: "1;rm" });
+    expect(run.code).toBe(2);
+    expect(run.out).toContain("OPS_WORKER_WORKSPACES must be workspace ids separated by commas");
+    expect(readFileSync(launcherEnvFile, "utf8")).toBe(before);
   });
 });

@@ -88,7 +88,10 @@ describe("one language at a time in Chromium", () => {
     await signIn(page, api.baseUrl, api.adminUser, api.adminPassword);
     await page.goto(`${api.baseUrl}/operacion/automatizaciones`);
     await page.locator("#health .problems").waitFor();
-    for (const button of await page.getByRole("button", { name: "¿Por qué no se despacha?" }).all()) await button.click();
+    // The queue section loads on its own: wait for it before collecting its buttons, or there may be none yet.
+    const why = page.getByRole("button", { name: "¿Por qué no se despacha?" });
+    await why.first().waitFor();
+    for (const button of await why.all()) await button.click();
     await page.locator("#queued .explain li").first().waitFor();
     await page.locator("#alerts").getByText("Runtime no disponible en el host: codex.").waitFor();
     const automations = await noEnglishFromTheApi("Automatizaciones");

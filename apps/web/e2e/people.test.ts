@@ -116,11 +116,31 @@ describe("first run, people and roles in Chromium", () => {
     await agents.getByRole("button", { name: "Guardar agentes activos" }).click();
     await agents.getByText("Hecho").waitFor();
 
+    // Before a worker token is issued the command carries placeholders, never the service token.
+    const launcher = page.locator("#setup-launcher");
+    expect(await page.getByTestId("launcher-command").innerText()).toBe(
+      `OPS_API_BASE=${api.baseUrl}/api OPS_WORKER_ID=<worker-id> OPS_WORKER_TOKEN='<worker-token>' SUPPORTED_AGENT_SLUGS=codex,opencode pnpm launcher`,
+    );
+    await launcher.getByLabel("Worker id").fill("vm-2-launcher");
+    await launcher.getByRole("button", { name: "Emitir el worker token de este launcher" }).click();
+    await launcher.getByText("Worker token emitido para vm-2-launcher (toda la instancia).").waitFor();
     const command = await page.getByTestId("launcher-command").innerText();
-    expect(command).toBe(`OPS_API_BASE=${api.baseUrl}/api OPS_SERVICE_TOKEN='<service-token>' SUPPORTED_AGENT_SLUGS=codex,opencode pnpm launcher`);
+    const workerToken = /OPS_WORKER_TOKEN='(opsw_[^']+)'/.exec(command)?.[1] ?? "";
+    expect(command).toBe(
+      `OPS_API_BASE=${api.baseUrl}/api OPS_WORKER_ID=vm-2-launcher OPS_WORKER_TOKEN='${workerToken}' SUPPORTED_AGENT_SLUGS=codex,opencode pnpm launcher`,
+    );
+    // The token in the command is the launcher's own: it heartbeats as vm-2-launcher, and only as that.
+    const asWorker = (workerId: string) =>
+      fetch(`${api.baseUrl}/api/dispatch/heartbeat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-ops-worker-token": workerToken },
+        body: JSON.stringify({ worker_id: workerId, hostname: "vm-2", pid: 1, version: "e2e", agent_slugs: ["codex"], free_slots: 1 }),
+      });
+    expect((await asWorker("vm-2-launcher")).status).toBe(200);
+    expect((await asWorker("vm-1")).status).toBe(403);
     await page.getByText(/AGENT_CREDENTIALS_<SLUG>=none/).waitFor();
     await page.getByTestId("setup-healthy").waitFor();
-    await screenshot(page, "13-puesta-en-marcha");
+    await screenshot(page, "13-puesta-en-marcha", [page.getByTestId("launcher-command"), page.getByTestId("doctor-command")]);
 
     const health = (await rest()("GET", "/dispatch/health")).body;
     // vm-1 heartbeats with the service token: a warning in words, not a reason for "Con problemas".

@@ -2,15 +2,12 @@
 // The DOM comes from ./dom-setup.ts (see there why); it must be the first import.
 import "./dom-setup.ts";
 import "@testing-library/jest-dom/vitest";
-import { cleanup, configure, screen, waitFor, within } from "@testing-library/react";
+import { cleanup, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { admin, health, member, opsError, renderApp, task } from "./fake-api.tsx";
 
 afterEach(cleanup);
-// Pages load on demand (React.lazy): their first import is transformed on the fly, which takes longer than
-// testing-library's default second when the machine is busy with other suites.
-configure({ asyncUtilTimeout: 15_000 });
 
 describe("sign-in", () => {
   it("says a wrong password is wrong without saying which part, then lets the right one in", async () => {

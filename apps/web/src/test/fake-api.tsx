@@ -1,9 +1,13 @@
 import type { AppRouter } from "@ops/contract";
 import { TRPCClientError, type TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
-import { render } from "@testing-library/react";
+import { configure, render } from "@testing-library/react";
 import { App } from "../App.tsx";
 import type { Lang } from "../i18n/index.tsx";
+
+// Pages load on demand (React.lazy): their first import is transformed on the fly, which takes longer than
+// testing-library's default second when the machine is busy with other suites. Every page test renders through here.
+configure({ asyncUtilTimeout: 15_000 });
 
 /** Handlers declare the input they expect; the fake passes what the app sent. */
 export type Handler = (input: never) => unknown;

@@ -1,11 +1,11 @@
-import { type TWorkerCredential, WORKER_ID_PATTERN } from "@ops/contract";
+import type { TWorkerCredential } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Confirm } from "../../components/Confirm.tsx";
+import { isWorkerId, WorkerIdField } from "../../components/WorkerIdField.tsx";
 import { Section } from "../../components/Section.tsx";
 import { ErrorBox, QueryView } from "../../components/States.tsx";
 import { formatDateTime } from "../../format.ts";
-import { htmlPattern } from "../../html-pattern.ts";
 import { useI18n } from "../../i18n/index.tsx";
 import { useSession } from "../../session.tsx";
 import { useTRPC } from "../../trpc.ts";
@@ -131,7 +131,7 @@ function IssueToken() {
     }),
   );
   const mine = (workspaces.data ?? []).filter((w) => isInstanceAdmin || w.role === "admin");
-  const validId = WORKER_ID_PATTERN.test(workerId) && workerId.length <= 200;
+  const validId = isWorkerId(workerId);
   const ready = validId && (wholeInstance || pool.length > 0);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -174,18 +174,7 @@ function IssueToken() {
     <form className="stack" onSubmit={submit} aria-labelledby="issue-worker-token">
       <h3 id="issue-worker-token">{t("workerTokens.issue")}</h3>
       <div className="row wrap">
-        <label className="field">
-          <span>{t("workerTokens.workerId")}</span>
-          <input
-            className="mono"
-            value={workerId}
-            onChange={(e) => setWorkerId(e.target.value)}
-            pattern={htmlPattern(WORKER_ID_PATTERN)}
-            maxLength={200}
-            placeholder="vm-1-launcher"
-            required
-          />
-        </label>
+        <WorkerIdField value={workerId} onChange={setWorkerId} />
         <label className="field">
           <span>{t("workerTokens.label")}</span>
           <input value={label} onChange={(e) => setLabel(e.target.value)} maxLength={200} />

@@ -1,9 +1,10 @@
 import type { TAgent, THealth } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type ReactNode, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import { ChangePasswordForm } from "../../components/ChangePasswordForm.tsx";
 import { CopyCommand } from "../../components/CopyCommand.tsx";
 import { RotateToken } from "../../components/RotateToken.tsx";
+import { isWorkerId, WorkerIdField } from "../../components/WorkerIdField.tsx";
 import { ErrorBox, Loading } from "../../components/States.tsx";
 import { useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
@@ -153,25 +154,63 @@ function AgentChoice({ agents, covered }: { agents: TAgent[]; covered: Map<strin
   );
 }
 
+/**
+ * Step 4: the launcher gets its own worker token (bound to its worker id, for
+ * the whole instance: this is the instance admin's first launcher), issued
+ * here and shown once inside the command to copy. Before that the command
+ * carries placeholders, so nobody starts a launcher on the service token by
+ * copying this page.
+ */
 function LauncherCommand() {
   const t = useT();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const agents = useAgents();
-  const placeholder = t("setup.launcher.placeholder");
+  const [workerId, setWorkerId] = useState("vm-1-launcher");
+  const [issued, setIssued] = useState<{ token: string; workerId: string } | null>(null);
+  const issue = useMutation(
+    trpc.workers.issueToken.mutationOptions({
+      gcTime: 0,
+      onSuccess: ({ token, credential }) => {
+        setIssued({ token, workerId: credential.worker_id });
+        void queryClient.invalidateQueries(trpc.workers.pathFilter());
+      },
+    }),
+  );
+  const validId = isWorkerId(workerId);
   const api = `${window.location.origin}/api`;
   const slugs = (agents.data ?? []).filter((a) => a.active).map((a) => a.slug);
   // Names and values joined here: the bundle holds no "NAME=value" for the secrets scan to mistake for a baked-in token.
   const env = [
     ["OPS_API_BASE", api],
-    ["OPS_SERVICE_TOKEN", `'${placeholder}'`],
+    ["OPS_WORKER_ID", issued?.workerId ?? t("setup.launcher.workerIdPlaceholder")],
+    ["OPS_WORKER_TOKEN", `'${issued?.token ?? t("setup.launcher.placeholder")}'`],
   ]
     .map(([name, value]) => `${name}=${value}`)
     .join(" ");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (validId) issue.mutate({ worker_id: workerId, label: t("setup.launcher.tokenLabel"), workspace_ids: null });
+  };
   return (
     <div className="stack">
+      {issued ? (
+        <p role="status" className="ok-text">
+          {t("setup.launcher.issued", { worker: issued.workerId })}
+        </p>
+      ) : (
+        <form className="row wrap" onSubmit={submit} aria-label={t("setup.launcher.issue")}>
+          <WorkerIdField value={workerId} onChange={setWorkerId} />
+          <button type="submit" className="btn btn-primary" disabled={!validId || issue.isPending}>
+            {t("setup.launcher.issue")}
+          </button>
+        </form>
+      )}
+      {issue.error ? <ErrorBox error={issue.error} /> : null}
       <p>{t("setup.launcher.intro")}</p>
       <CopyCommand testId="launcher-command" command={`${env}${slugs.length ? ` SUPPORTED_AGENT_SLUGS=${slugs.join(",")}` : ""} pnpm launcher`} />
       <p className="muted small">
-        {t("setup.launcher.token", { placeholder })} <Link to={PATHS.ajustes}>{t("nav.ajustes")}</Link>
+        {issued ? t("setup.launcher.tokenOnce") : t("setup.launcher.token")} <Link to={PATHS.ajustes}>{t("nav.ajustes")}</Link>
       </p>
       <p>{t("setup.launcher.doctor")}</p>
       <CopyCommand testId="doctor-command" command={`${env} npm run worker:doctor`} />
