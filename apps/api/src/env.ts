@@ -90,6 +90,20 @@ const ZEnv = z.object({
 
 export type Env = z.infer<typeof ZEnv>;
 
+/**
+ * What a valid configuration still does badly, said at start (the journal has it from the first
+ * run; health repeats it as TRUST_PROXY_ALL_HOPS).
+ */
+export function startupWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  if (env.TRUST_PROXY === true) {
+    warnings.push(
+      "TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their recorded address; set TRUST_PROXY=127.0.0.1 (nginx on this host) or the proxy's address/CIDR, or a hop count (1)",
+    );
+  }
+  return warnings;
+}
+
 /** Reads and validates the API's environment; the only place that reads process.env. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const result = ZEnv.safeParse(source);

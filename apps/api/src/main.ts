@@ -2,7 +2,7 @@ import { createDb, seedDefaults } from "@ops/db";
 import { bootstrapCredentials } from "./auth/bootstrap.ts";
 import { startOutputRetention } from "./watchdog/output-retention.ts";
 import { startWatchdogTimer } from "./watchdog/timer.ts";
-import { loadEnv } from "./env.ts";
+import { loadEnv, startupWarnings } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildServer } from "./server.ts";
 
@@ -14,12 +14,7 @@ try {
   process.exit(2);
 }
 const log = createLogger(env.LOG_LEVEL);
-if (env.TRUST_PROXY === true) {
-  // Also a health warning (TRUST_PROXY_ALL_HOPS); said here so it is in the journal from the first start.
-  log.warn(
-    "TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their recorded address; set TRUST_PROXY=127.0.0.1 (nginx on this host) or the proxy's address/CIDR, or a hop count (1)",
-  );
-}
+for (const warning of startupWarnings(env)) log.warn(warning);
 const database = await createDb({ databaseUrl: env.DATABASE_URL, dataDir: env.OPS_DATA_DIR, maxConnections: env.DB_POOL_MAX });
 await database.migrate();
 await seedDefaults(database.db);

@@ -3,7 +3,7 @@ import { SERVICE_TOKEN_HEADER } from "@ops/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrapCredentials } from "../src/auth/bootstrap.ts";
 import { LOGIN_LIMITS, passwordChecks } from "../src/auth/login.ts";
-import { loadEnv } from "../src/env.ts";
+import { loadEnv, startupWarnings } from "../src/env.ts";
 import { BODY_LIMIT, trustProxyOption } from "../src/server.ts";
 import { createUser, SERVICE_TOKEN, sqlRows, startTestApi, type TestApi } from "./harness.ts";
 
@@ -319,6 +319,9 @@ describe("configuration refused at start", () => {
     expect(trust("127.0.0.1")).toEqual(["127.0.0.1"]);
     expect(trust("10.0.0.0/8, ::1, loopback")).toEqual(["10.0.0.0/8", "::1", "loopback"]);
     expect(refusal({ TRUST_PROXY: "yes" })).toContain('TRUST_PROXY: "yes" is not an IP address or CIDR range');
+    // true is accepted and warned about at start (and by health); the safer forms are not.
+    expect(startupWarnings(loadEnv({ ...base, TRUST_PROXY: "true" }))).toEqual([expect.stringContaining("TRUST_PROXY=127.0.0.1")]);
+    for (const safe of ["false", "1", "127.0.0.1"]) expect(startupWarnings(loadEnv({ ...base, TRUST_PROXY: safe }))).toEqual([]);
     expect(refusal({ TRUST_PROXY: "10.0.0.0/33" })).toContain("invalid prefix length");
   });
 });
