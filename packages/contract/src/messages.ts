@@ -77,6 +77,7 @@ export const ERROR_REASONS = [
   "password_reused",
   "reconcile_minutes",
   "login_batched",
+  "password_weak",
 ] as const;
 export type TErrorReason = (typeof ERROR_REASONS)[number];
 

@@ -552,4 +552,5 @@ export const en: Record<MessageKey, string> = {
   "errorReason.password_reused": "The new password is the current one: choose another.",
   "errorReason.reconcile_minutes": "Reconcile stale needs at least {min} minute: 0 would move live tasks of active workers.",
   "errorReason.login_batched": "Sign in with one request at a time (a batch of sign-ins is refused).",
+  "errorReason.password_weak": "This password is too easy to guess (a common password, a placeholder, or too few different characters): choose a longer passphrase of your own.",
 };

@@ -569,6 +569,7 @@ export const es = {
   "errorReason.password_reused": "La nueva contraseña es la actual: elige otra.",
   "errorReason.reconcile_minutes": "Reconciliar stale necesita al menos {min} minuto: con 0 se moverían tareas vivas de workers activos.",
   "errorReason.login_batched": "Inicia sesión con una petición cada vez (un lote de inicios de sesión se rechaza).",
+  "errorReason.password_weak": "Esta contraseña es demasiado fácil de adivinar (una contraseña común, un valor de ejemplo o pocos caracteres distintos): elige una frase más larga y tuya.",
 } satisfies Record<`error.${OpsErrorCode}`, string> &
   Record<`errorReason.${TErrorReason}`, string> &
   Record<`problem.${THealthProblemCode}`, string> &
