@@ -71,9 +71,47 @@ password="${OPS_ADMIN_PASSWORD:-}"
 token="${OPS_SERVICE_TOKEN:-}"
 ((${#password} >= 12)) || problems+=("OPS_ADMIN_PASSWORD must be at least 12 characters")
 ((${#token} >= 24)) || problems+=("OPS_SERVICE_TOKEN must be at least 24 characters (e.g. openssl rand -hex 32)")
-for weak in admin password changeme ops; do
-  [[ "$password" != "$weak" ]] || problems+=("OPS_ADMIN_PASSWORD is a default value")
-done
+
+# The same rules as the API's start (apps/api/src/auth/credential-strength.ts; the
+# ops-scripts test keeps the two word lists equal): the examples' CHANGE_ME values,
+# <placeholders> from the docs, common passwords (letters only, case folded, repeats
+# folded: "Admin-admin1" is "admin"), too few distinct characters. Values are never echoed.
+common_passwords=(password passwords passw pass passwd admin adminadmin administrator root toor
+  changeme changemenow letmein welcome qwerty qwertyuiop asdfgh asdfghjkl zxcvbnm secret topsecret
+  default token servicetoken apitoken opscenter ops dispatch opsdispatch iloveyou monkey dragon
+  master login abc abcdef abcdefgh test testing guest user superuser trustno football baseball
+  sunshine princess shadow starwars whatever freedom security example sample placeholder
+  strongpassword strongpass strongtoken randomtoken mypassword yourpassword newpassword temp
+  temporary)
+credential_weakness() { # VALUE token|password → prints why it is refused, or nothing
+  local value="$1" kind="$2" lower letters unit size distinct min
+  lower="$(printf '%s' "$value" | LC_ALL=C.UTF-8 tr '[:upper:]' '[:lower:]')"
+  if [[ "$lower" =~ change[_-]?me ]]; then echo "is still a CHANGE_ME placeholder (deploy/env/*.example)"; return; fi
+  if [[ "$value" =~ ^[[:space:]]*\<.*\>[[:space:]]*$ ]]; then echo "is a <placeholder> copied from the docs"; return; fi
+  letters="$(printf '%s' "$lower" | LC_ALL=C.UTF-8 sed 's/[^[:alpha:]]//g')"
+  unit="$letters"
+  for ((size = 1; size <= ${#letters} / 2; size++)); do
+    if ((${#letters} % size == 0)); then
+      local piece="${letters:0:size}" repeated=""
+      while ((${#repeated} < ${#letters})); do repeated+="$piece"; done
+      if [[ "$repeated" == "$letters" ]]; then unit="$piece"; break; fi
+    fi
+  done
+  if [[ -z "$letters" && "$kind" == password ]] || [[ " ${common_passwords[*]} " == *" $unit "* && -n "$unit" ]]; then
+    echo "is a common password or a variation of one"
+    return
+  fi
+  distinct="$(printf '%s' "$value" | LC_ALL=C.UTF-8 grep -o . | sort -u | wc -l)"
+  min=6
+  [[ "$kind" == token ]] && min=10
+  if ((distinct < min)); then echo "uses only $distinct distinct characters (at least $min needed)"; fi
+}
+if weak="$(credential_weakness "$password" password)" && [[ -n "$weak" ]]; then
+  problems+=("OPS_ADMIN_PASSWORD $weak; choose a long passphrase of your own (or openssl rand -base64 18)")
+fi
+if weak="$(credential_weakness "$token" token)" && [[ -n "$weak" ]]; then
+  problems+=("OPS_SERVICE_TOKEN $weak; set a random token: openssl rand -hex 32")
+fi
 if ((${#problems[@]} > 0)); then
   printf '[deploy] %s\n' "${problems[@]}" >&2
   exit 2
@@ -161,7 +199,8 @@ step "writing credentials to $center_env (mode 0600)"
 set_env_var "$center_env" OPS_ADMIN_USER "$OPS_ADMIN_USER"
 set_env_var "$center_env" OPS_ADMIN_PASSWORD "$OPS_ADMIN_PASSWORD"
 set_env_var "$center_env" OPS_SERVICE_TOKEN "$OPS_SERVICE_TOKEN"
-grep -q -E '^TRUST_PROXY=' "$center_env" || set_env_var "$center_env" TRUST_PROXY true
+# nginx on this host (docs/nginx.md): only 127.0.0.1 may say who the client is.
+grep -q -E '^TRUST_PROXY=' "$center_env" || set_env_var "$center_env" TRUST_PROXY 127.0.0.1
 
 # 3) Restart the API: it applies the admin credentials and stores the token at start.
 step "restarting ops-center.service"

@@ -2,7 +2,8 @@
 # What `pnpm test` needs beyond Node and the project's dependencies, installed
 # or started only when missing (a few seconds when everything is there):
 #   - Debian's Chromium (browser suite); shellcheck, logrotate, systemd-analyze,
-#     jq, curl (ops scripts and units); the PostgreSQL server and client;
+#     jq, curl (ops scripts and units); nginx and openssl (the API behind the
+#     docs' nginx block, tests/perimeter); the PostgreSQL server and client;
 #   - a running PostgreSQL on 127.0.0.1:5432 (the suites create a database per file);
 #   - the agent CLIs in their cache folder (doctor tests against the real CLIs).
 # Anything it cannot provide is named, and the run stops: no suite is skipped.
@@ -18,6 +19,8 @@ command -v logrotate >/dev/null || [[ -x /usr/sbin/logrotate ]] || need+=(logrot
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v jq >/dev/null || need+=(jq)
 command -v curl >/dev/null || need+=(curl)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx)
+command -v openssl >/dev/null || need+=(openssl)
 command -v pg_isready >/dev/null || need+=(postgresql postgresql-client)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

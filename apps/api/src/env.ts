@@ -1,10 +1,59 @@
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { credentialWeakness } from "./auth/credential-strength.ts";
 
-const bool = z
-  .enum(["true", "false", "1", "0", ""])
+/** proxy-addr's names for address ranges, accepted by Fastify's trustProxy like addresses. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function proxyAddressProblem(entry: string): string | undefined {
+  if (PROXY_RANGE_NAMES.has(entry)) return undefined;
+  const [address = "", bits, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
+  if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))) {
+    return `"${entry}" has an invalid prefix length`;
+  }
+  return undefined;
+}
+
+/**
+ * What Fastify's `trustProxy` takes: `false`; a hop count (`1`: the nearest
+ * proxy only); the proxies' addresses or CIDR ranges (comma-separated, or
+ * loopback/linklocal/uniquelocal); or `true`, which trusts every hop, so any
+ * client-sent X-Forwarded-For prefix becomes the client's address (health and
+ * the start log warn about it). With a count or addresses, the client is the
+ * first untrusted hop from the right.
+ */
+export type TrustProxy = boolean | number | string[];
+
+const trustProxy = z
+  .string()
   .default("false")
-  .transform((v) => v === "true" || v === "1");
+  .transform((raw, ctx): TrustProxy => {
+    const v = raw.trim();
+    if (v === "" || v === "false") return false;
+    if (v === "true") return true;
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v);
+      if (hops > 32) ctx.addIssue({ code: "custom", message: "a hop count must be 0 to 32" });
+      return hops === 0 ? false : hops;
+    }
+    const entries = v.split(",").map((e) => e.trim()).filter(Boolean);
+    for (const entry of entries) {
+      const problem = proxyAddressProblem(entry);
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: `${problem}; use false, a hop count (1 = the nearest proxy), or the proxies' addresses/CIDRs, e.g. 127.0.0.1` });
+      }
+    }
+    return entries;
+  });
+
+/** Refuses placeholders, common passwords and low-variety values, naming the variable and the fix. */
+const strong = (kind: "token" | "password") => (v: string | undefined, ctx: z.RefinementCtx) => {
+  const weakness = v === undefined ? undefined : credentialWeakness(v, kind);
+  if (weakness) ctx.addIssue({ code: "custom", message: weakness });
+};
 
 const ZEnv = z.object({
   HOST: z.string().default("127.0.0.1"),
@@ -15,14 +64,16 @@ const ZEnv = z.object({
     .string()
     .optional()
     .transform((v) => v || undefined)
-    .refine((v) => v === undefined || v.length >= 24, { error: "must be at least 24 characters" }),
+    .refine((v) => v === undefined || v.length >= 24, { error: "must be at least 24 characters (e.g. openssl rand -hex 32)" })
+    .superRefine(strong("token")),
   OPS_ADMIN_USER: z.string().optional().transform((v) => v || undefined),
   OPS_ADMIN_PASSWORD: z
     .string()
     .optional()
     .transform((v) => v || undefined)
-    .refine((v) => v === undefined || v.length >= 12, { error: "must be at least 12 characters" }),
-  TRUST_PROXY: bool,
+    .refine((v) => v === undefined || v.length >= 12, { error: "must be at least 12 characters" })
+    .superRefine(strong("password")),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("production"),
   OPS_WEB_DIST: z.string().optional(),
@@ -38,6 +89,20 @@ const ZEnv = z.object({
 });
 
 export type Env = z.infer<typeof ZEnv>;
+
+/**
+ * What a valid configuration still does badly, said at start (the journal has it from the first
+ * run; health repeats it as TRUST_PROXY_ALL_HOPS).
+ */
+export function startupWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  if (env.TRUST_PROXY === true) {
+    warnings.push(
+      "TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their recorded address; set TRUST_PROXY=127.0.0.1 (nginx on this host) or the proxy's address/CIDR, or a hop count (1)",
+    );
+  }
+  return warnings;
+}
 
 /** Reads and validates the API's environment; the only place that reads process.env. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

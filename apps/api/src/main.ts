@@ -2,7 +2,7 @@ import { createDb, seedDefaults } from "@ops/db";
 import { bootstrapCredentials } from "./auth/bootstrap.ts";
 import { startOutputRetention } from "./watchdog/output-retention.ts";
 import { startWatchdogTimer } from "./watchdog/timer.ts";
-import { loadEnv } from "./env.ts";
+import { loadEnv, startupWarnings } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildServer } from "./server.ts";
 
@@ -14,6 +14,7 @@ try {
   process.exit(2);
 }
 const log = createLogger(env.LOG_LEVEL);
+for (const warning of startupWarnings(env)) log.warn(warning);
 const database = await createDb({ databaseUrl: env.DATABASE_URL, dataDir: env.OPS_DATA_DIR, maxConnections: env.DB_POOL_MAX });
 await database.migrate();
 await seedDefaults(database.db);

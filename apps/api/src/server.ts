@@ -11,7 +11,7 @@ import { ServiceTokenVerifier } from "./auth/authenticate.ts";
 import type { AppDeps } from "./deps.ts";
 import { StopWakeup } from "./dispatch/stops.ts";
 import { DispatchWakeup } from "./dispatch/wakeup.ts";
-import type { Env } from "./env.ts";
+import type { Env, TrustProxy } from "./env.ts";
 import { implementation } from "./procedures/index.ts";
 import { registerRestRoutes, restError } from "./rest/adapter.ts";
 import { buildOpenApiDocument } from "./rest/openapi.ts";
@@ -19,7 +19,42 @@ import { createRequestContext } from "./trpc/create-context.ts";
 import { buildAppRouter } from "./trpc/router.ts";
 import { TRPCError } from "@trpc/server";
 
-const BODY_LIMIT = 1024 * 1024;
+export const BODY_LIMIT = 1024 * 1024;
+/**
+ * How much of an oversized body is read and thrown away before the 413 goes
+ * out. Answering before the upload ends and closing the socket makes the
+ * client's kernel see a reset while it still writes (EPIPE/ECONNRESET, the 413
+ * lost); reading the rest first lets every client read the answer. Beyond this
+ * the socket is closed anyway: the bandwidth is bounded, and nothing is kept.
+ */
+const OVERSIZE_DRAIN_LIMIT = 64 * 1024 * 1024;
+const OVERSIZE_DRAIN_MS = 30_000;
+
+/** Reads and discards what is left of a request body, up to `limit` bytes or `ms`. */
+function drainRequestBody(raw: NodeJS.ReadableStream & { complete?: boolean; destroyed?: boolean }, limit: number, ms: number): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((done) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      raw.removeListener("data", onData);
+      raw.removeListener("end", finish);
+      raw.removeListener("close", finish);
+      raw.removeListener("error", finish);
+      done();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > limit) finish();
+    };
+    const timer = setTimeout(finish, ms);
+    raw.on("data", onData);
+    raw.once("end", finish);
+    raw.once("close", finish);
+    raw.once("error", finish);
+    raw.resume();
+  });
+}
 /** No procedure takes anything close; deeper bodies only serve to exhaust stacks downstream. */
 const MAX_JSON_DEPTH = 32;
 
@@ -52,6 +87,18 @@ const SECURITY_HEADERS = {
   "permissions-policy": "camera=(), microphone=(), geolocation=()",
 };
 
+/**
+ * TRUST_PROXY as Fastify applies it. A hop count becomes a function because
+ * Fastify 5 now reads a bare number as "trust nothing" (a hop count cannot
+ * tell the proxy from a client that connects directly); here it keeps its
+ * documented meaning, the `hops` nearest addresses are proxies, for an API
+ * that only the proxy can reach (HOST=127.0.0.1). Addresses are the safer form.
+ */
+export function trustProxyOption(tp: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof tp === "number") return (_address, hop) => hop < tp;
+  return tp;
+}
+
 export interface BuiltServer {
   app: FastifyInstance;
   deps: AppDeps;
@@ -69,7 +116,7 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
 
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: trustProxyOption(env.TRUST_PROXY),
     bodyLimit: BODY_LIMIT,
     // Per-request lines only when debugging: at dispatch rates they would drown the log.
     logController: new LogController({ disableRequestLogging: env.LOG_LEVEL !== "debug" && env.LOG_LEVEL !== "trace" }),
@@ -104,18 +151,23 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
     return payload;
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = error.statusCode ?? 500;
+    if (status === 413) {
+      await drainRequestBody(req.raw, OVERSIZE_DRAIN_LIMIT, OVERSIZE_DRAIN_MS);
+      // The connection's framing is unknown after a partial read: never reused.
+      reply.header("connection", "close");
+      return reply
+        .code(413)
+        .send({ error: { code: "VALIDATION", message: `the request body is larger than ${BODY_LIMIT} bytes`, params: { limit_bytes: BODY_LIMIT } } });
+    }
     if (status >= 500) {
       req.log.error({ err: error }, "request failed");
       const { body } = restError(new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: error }));
       return reply.code(500).send(body);
     }
     const code = status === 401 ? "UNAUTHORIZED" : status === 404 ? "NOT_FOUND" : status === 429 ? "RATE_LIMITED" : "VALIDATION";
-    const message =
-      status === 413 ? `the request body is larger than ${BODY_LIMIT} bytes`
-      : status === 415 ? "send the request body as application/json"
-      : error.message;
+    const message = status === 415 ? "send the request body as application/json" : error.message;
     return reply.code(status).send({ error: { code, message } });
   });
 
@@ -123,8 +175,15 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
     prefix: "/trpc",
     trpcOptions: {
       router: appRouter,
-      createContext: ({ req, res }: { req: Parameters<typeof createRequestContext>[1]; res: Parameters<typeof createRequestContext>[2] }) =>
-        createRequestContext(deps, req, res),
+      createContext: ({
+        req,
+        res,
+        info,
+      }: {
+        req: Parameters<typeof createRequestContext>[1];
+        res: Parameters<typeof createRequestContext>[2];
+        info: { calls: readonly unknown[] };
+      }) => createRequestContext(deps, req, res, info.calls.length),
     },
   });
 

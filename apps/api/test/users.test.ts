@@ -42,6 +42,18 @@ describe("users, workspaces and memberships", () => {
     expect((await admin("GET", "/users")).body.map((u: Body) => u.username)).not.toContain("shorty");
   });
 
+  it("refuses a common, placeholder or low-variety password as the start refuses OPS_ADMIN_PASSWORD, never echoing it", async () => {
+    for (const password of ["Password123456!", "CHANGE_ME_TO_A_STRONG_PASSWORD", "abababababab"]) {
+      const res = await admin("POST", "/users", { username: "weakling", password });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "VALIDATION", field: "password", params: { reason: "password_weak", field: "password" } });
+      expect(JSON.stringify(res.body)).not.toContain(password);
+    }
+    expect((await admin("GET", "/users")).body.map((u: Body) => u.username)).not.toContain("weakling");
+    const own = await admin("POST", "/auth/password", { current_password: ADMIN.password, new_password: "admin-admin-admin" });
+    expect(own.body.error).toMatchObject({ code: "VALIDATION", field: "new_password", params: { reason: "password_weak" } });
+  });
+
   it("a disabled user cannot sign in and its open session stops at once; enabled, it can again", async () => {
     const created = await user("bruno", { workspace_id: 1, role: "member" });
     const bruno = await signIn("bruno", "a-long-password-1");

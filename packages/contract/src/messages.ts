@@ -21,6 +21,8 @@ export const HEALTH_PROBLEM_CODES = [
   "DEFAULT_CREDENTIALS",
   "WORKER_USES_SERVICE_TOKEN",
   "NO_WORKER_FOR_WORKSPACE",
+  "TRUST_PROXY_ALL_HOPS",
+  "PLACEHOLDER_CREDENTIALS",
 ] as const;
 export type THealthProblemCode = (typeof HEALTH_PROBLEM_CODES)[number];
 
@@ -74,6 +76,8 @@ export const ERROR_REASONS = [
   "password_wrong",
   "password_reused",
   "reconcile_minutes",
+  "login_batched",
+  "password_weak",
 ] as const;
 export type TErrorReason = (typeof ERROR_REASONS)[number];
 

@@ -71,6 +71,26 @@ export const sessions = pgTable(
   (t) => [index().on(t.userId)],
 );
 
+// The sign-in limiter's memory, per (account, client address), shared by every
+// API instance. An attempt is reserved here (failures + 1, lock set when due) in
+// one statement before the password is checked, so parallel requests cannot all
+// read "no failures yet"; a success deletes its row. `user_key` is the audit
+// target (a known username, or the keyed hash of an unknown one), or "*" for the
+// client's count over every account.
+export const loginAttempts = pgTable(
+  "login_attempts",
+  {
+    userKey: text().notNull(),
+    client: text().notNull(),
+    failures: integer().notNull().default(0),
+    lockedUntil: tstz(),
+    // Attempts refused while locked: counted here, audited only at 1, 2, 4, 8, …
+    refused: integer().notNull().default(0),
+    updatedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userKey, t.client] }), index().on(t.updatedAt)],
+);
+
 export const agents = pgTable(
   "agents",
   {
@@ -373,6 +393,7 @@ export type TimeLogRow = typeof timeLogs.$inferSelect;
 export type WorkerHeartbeatRow = typeof workerHeartbeats.$inferSelect;
 export type SystemAlertRow = typeof systemAlerts.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type LoginAttemptRow = typeof loginAttempts.$inferSelect;
 export type WorkerCredentialRow = typeof workerCredentials.$inferSelect;
 export type TaskRunRow = typeof taskRuns.$inferSelect;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

@@ -3,9 +3,24 @@ import { type Db, literalList, queryRows, workerHeartbeats } from "@ops/db";
 import { asc, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
 import { generatedCredentials } from "../auth/bootstrap.ts";
+import { storedPlaceholderCredentials } from "../auth/stored-credentials.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
+import type { TrustProxy } from "../env.ts";
 import { staleCriteria, staleReasonSql, TASKS_WITH_WORKER } from "../watchdog/stale.ts";
 import { poolProblems } from "./pools.ts";
+
+/**
+ * TRUST_PROXY=true (accepted as the runbook writes it) believes every
+ * X-Forwarded-For hop, so a client chooses the address the audit log and the
+ * sign-in limits see. A warning: the instance works, its perimeter does not.
+ */
+export const TRUST_PROXY_ALL_HOPS: TProblem = {
+  code: "TRUST_PROXY_ALL_HOPS",
+  message:
+    "TRUST_PROXY=true trusts every X-Forwarded-For hop, so a client can choose the address the audit log and the sign-in limits see; set TRUST_PROXY to the proxy's address (127.0.0.1 when nginx runs on this host) or its hop count (1)",
+  params: { recommended: "127.0.0.1" },
+  severity: "warning",
+};
 
 // Counts are instance-wide (dispatch is one switch); task titles are shown
 // only for workspaces the caller belongs to.
@@ -44,7 +59,7 @@ export async function listWorkers(db: Db, workerStaleSeconds: number) {
 }
 
 /** GET /dispatch/health: the runbook's fields plus every reason `ok` is false (and every warning), in words. */
-export async function dispatchHealth(db: Db, principal: Principal) {
+export async function dispatchHealth(db: Db, principal: Principal, perimeter?: { trustProxy: TrustProxy }) {
   const settings = await readDispatchSettings(db);
   const workers = await listWorkers(db, settings.workerStaleSeconds);
   // Only in-flight, queued and blocked rows are read (partial indexes), so the
@@ -121,6 +136,15 @@ export async function dispatchHealth(db: Db, principal: Principal) {
       params: { credentials: generated },
     });
   }
+  const placeholders = await storedPlaceholderCredentials(db);
+  if (placeholders.length > 0) {
+    problems.push({
+      code: "PLACEHOLDER_CREDENTIALS",
+      message: `stored credentials are still a placeholder of deploy/env/*.example (${placeholders.join(", ")}); set OPS_SERVICE_TOKEN to a random token (openssl rand -hex 32) and change the admin password`,
+      params: { credentials: placeholders },
+    });
+  }
+  if (perimeter?.trustProxy === true) problems.push(TRUST_PROXY_ALL_HOPS);
   return {
     ok: problems.every((p) => p.severity === "warning"),
     dispatch_enabled: settings.dispatchEnabled,

@@ -2,10 +2,11 @@ import type { TCreateUserInput, TUser } from "@ops/contract";
 import { type Db, type DbOrTx, memberships, sessions, users, workspaces } from "@ops/db";
 import { and, asc, count, eq, inArray, isNull, ne } from "drizzle-orm";
 import { forgetGeneratedAdminPassword } from "../auth/bootstrap.ts";
+import { credentialWeakness } from "../auth/credential-strength.ts";
 import { hashPassword, verifyPassword } from "../auth/crypto.ts";
 import { actorName, type Principal } from "../auth/principal.ts";
 import { audit } from "../audit.ts";
-import { forbidden, notFound, OpsError } from "../errors.ts";
+import { forbidden, invalid, notFound, OpsError } from "../errors.ts";
 
 // Users as instance admins manage them: created, disabled (never deleted, so
 // the audit log's actors keep a name), passwords reset; and everyone's own
@@ -40,11 +41,18 @@ async function userDto(db: DbOrTx, id: number): Promise<TUser> {
   return (await toUserDtos(db, [row]))[0]!;
 }
 
+/** The start's rule for OPS_ADMIN_PASSWORD, for passwords set in the app too (never echoing the value). */
+function refuseWeakPassword(field: string, password: string): void {
+  const weakness = credentialWeakness(password, "password");
+  if (weakness) throw invalid(field, `the password ${weakness}`, { reason: "password_weak" });
+}
+
 export async function listUsers(db: Db): Promise<TUser[]> {
   return toUserDtos(db, await db.select().from(users).orderBy(asc(users.username)));
 }
 
 export async function createUser(db: Db, principal: Principal, input: TCreateUserInput, ip: string | null): Promise<TUser> {
+  refuseWeakPassword("password", input.password);
   const passwordHash = await hashPassword(input.password);
   return db.transaction(async (tx) => {
     const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.username, input.username));
@@ -121,6 +129,7 @@ async function storePassword(tx: DbOrTx, user: typeof users.$inferSelect, passwo
 
 /** An instance admin sets someone's password; all of that user's sessions end. */
 export async function resetPassword(db: Db, principal: Principal, id: number, password: string, ip: string | null): Promise<TUser> {
+  refuseWeakPassword("password", password);
   return db.transaction(async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, id)).for("update");
     if (!user) throw notFound(`user ${id}`);
@@ -151,6 +160,7 @@ export async function changeOwnPassword(
   if (await verifyPassword(input.new_password, user.passwordHash)) {
     throw new OpsError("VALIDATION", "the new password is the current one", { field: "new_password", params: { reason: "password_reused", field: "new_password" } });
   }
+  refuseWeakPassword("new_password", input.new_password);
   await db.transaction(async (tx) => {
     const at = new Date();
     await storePassword(tx, user, input.new_password, at);

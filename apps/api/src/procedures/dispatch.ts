@@ -60,7 +60,7 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
     asWorker(ctx, input.worker_id);
     return waitForStops(ctx.db, ctx.deps.stopWakeup, { workerId: input.worker_id, runningTaskIds: input.task_ids, waitMs: input.wait_ms ?? 0 }, ctx.signal);
   },
-  health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal),
+  health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal, { trustProxy: ctx.deps.env.TRUST_PROXY }),
   workspaces: ({ ctx }) => listWorkspaceDispatch(ctx.db, ctx.principal),
   setWorkspaceDispatch: async ({ ctx, input }) => {
     await setWorkspaceDispatch(ctx.db, ctx.principal, input.workspace_id, input.enabled, ctx.ip);

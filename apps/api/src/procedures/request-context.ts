@@ -20,4 +20,6 @@ export interface Ctx {
   cookies: SessionCookieControl;
   /** Aborted when the client goes away (ends long-polls early). */
   signal: AbortSignal;
+  /** Procedure calls the request carries (a tRPC batch: more than one); REST: 1. */
+  callsInRequest?: number;
 }

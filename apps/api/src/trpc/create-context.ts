@@ -6,7 +6,7 @@ import type { AppDeps } from "../deps.ts";
 import type { Ctx } from "../procedures/request-context.ts";
 
 /** One context per request, for tRPC and for the REST adapter alike. */
-export function createRequestContext(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Ctx {
+export function createRequestContext(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, callsInRequest = 1): Ctx {
   const controller = new AbortController();
   // The response closing before it was sent means the client went away.
   reply.raw.on("close", () => {
@@ -14,7 +14,8 @@ export function createRequestContext(deps: AppDeps, req: FastifyRequest, reply: 
   });
   let principal: Promise<Principal> | undefined;
   const cookie = req.cookies?.[SESSION_COOKIE];
-  // Fastify honours X-Forwarded-* only when TRUST_PROXY is on (trustProxy option).
+  // Fastify honours X-Forwarded-* only from the hops TRUST_PROXY trusts (trustProxy option):
+  // req.ip is then the first untrusted address from the right of X-Forwarded-For.
   const secure = req.protocol === "https";
   return {
     deps,
@@ -26,6 +27,7 @@ export function createRequestContext(deps: AppDeps, req: FastifyRequest, reply: 
     },
     ip: req.ip ?? null,
     signal: controller.signal,
+    callsInRequest,
     cookies: {
       set(value, expiresAt) {
         reply.setCookie(SESSION_COOKIE, value, { path: "/", httpOnly: true, sameSite: "strict", secure, expires: expiresAt });

@@ -391,6 +391,8 @@ export const en: Record<MessageKey, string> = {
   "template.redirect_twice": "only one `< {prompt_file}` is allowed (the second at character {position})",
   "template.redirect_target": "`<` must be followed by {prompt_file} (character {position}): the agent's stdin can only be its prompt file",
   "problem.WORKER_USES_SERVICE_TOKEN": "{count, plural, one {A launcher uses} other {# launchers use}} the service token, an instance-wide admin credential ({workers}): issue them worker tokens in Settings → Workers.",
+  "problem.TRUST_PROXY_ALL_HOPS": "TRUST_PROXY=true trusts every X-Forwarded-For hop: any client can choose the address the audit log and the sign-in limits see. Set TRUST_PROXY to the proxy's address ({recommended} when nginx runs on this host) or its hop count (1).",
+  "problem.PLACEHOLDER_CREDENTIALS": "Stored credentials are still a placeholder from deploy/env/*.example ({credentials}): set OPS_SERVICE_TOKEN to a random token (openssl rand -hex 32) and change the admin password.",
   "problem.NO_WORKER_FOR_WORKSPACE": "No fresh worker serves workspace {workspace_id} ({queued} queued): add it to a worker's pool or issue a worker token for it.",
   "workerTokens.title": "Workers: credentials",
   "workerTokens.intro": "Each launcher authenticates with its own worker token, bound to its worker id and to the workspaces it serves (its pool). With it, it can only heartbeat, claim tasks of its pool and report on them.",
@@ -551,4 +553,6 @@ export const en: Record<MessageKey, string> = {
   "errorReason.password_wrong": "The current password is not right.",
   "errorReason.password_reused": "The new password is the current one: choose another.",
   "errorReason.reconcile_minutes": "Reconcile stale needs at least {min} minute: 0 would move live tasks of active workers.",
+  "errorReason.login_batched": "Sign in with one request at a time (a batch of sign-ins is refused).",
+  "errorReason.password_weak": "This password is too easy to guess (a common password, a placeholder, or too few different characters): choose a longer passphrase of your own.",
 };

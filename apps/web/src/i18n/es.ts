@@ -408,6 +408,8 @@ export const es = {
   "template.redirect_twice": "solo se admite un `< {prompt_file}` (el segundo, en el carácter {position})",
   "template.redirect_target": "`<` debe ir seguido de {prompt_file} (carácter {position}): la entrada del agente solo puede ser su fichero de prompt",
   "problem.WORKER_USES_SERVICE_TOKEN": "{count, plural, one {Un launcher usa} other {# launchers usan}} el service token, una credencial de admin de toda la instancia ({workers}): emíteles un worker token en Ajustes → Workers.",
+  "problem.TRUST_PROXY_ALL_HOPS": "TRUST_PROXY=true confía en todos los saltos de X-Forwarded-For: cualquier cliente puede elegir la dirección que ven el registro de auditoría y los límites de inicio de sesión. Pon en TRUST_PROXY la dirección del proxy ({recommended} si nginx corre en este host) o su número de saltos (1).",
+  "problem.PLACEHOLDER_CREDENTIALS": "Hay credenciales guardadas que siguen siendo un valor de ejemplo de deploy/env/*.example ({credentials}): pon en OPS_SERVICE_TOKEN un token aleatorio (openssl rand -hex 32) y cambia la contraseña del admin.",
   "problem.NO_WORKER_FOR_WORKSPACE": "Ningún worker reciente sirve el workspace {workspace_id} ({queued} en cola): añádelo al pool de un worker o emite un worker token para él.",
   "workerTokens.title": "Workers: credenciales",
   "workerTokens.intro": "Cada launcher se autentica con su propio worker token, ligado a su worker id y a los workspaces que sirve (su pool). Con él solo puede enviar heartbeats, reclamar tareas de su pool e informar de ellas.",
@@ -568,6 +570,8 @@ export const es = {
   "errorReason.password_wrong": "La contraseña actual no es correcta.",
   "errorReason.password_reused": "La nueva contraseña es la actual: elige otra.",
   "errorReason.reconcile_minutes": "Reconciliar stale necesita al menos {min} minuto: con 0 se moverían tareas vivas de workers activos.",
+  "errorReason.login_batched": "Inicia sesión con una petición cada vez (un lote de inicios de sesión se rechaza).",
+  "errorReason.password_weak": "Esta contraseña es demasiado fácil de adivinar (una contraseña común, un valor de ejemplo o pocos caracteres distintos): elige una frase más larga y tuya.",
 } satisfies Record<`error.${OpsErrorCode}`, string> &
   Record<`errorReason.${TErrorReason}`, string> &
   Record<`problem.${THealthProblemCode}`, string> &
