@@ -9,6 +9,8 @@ import { REPO_ROOT } from "../support/spawn-api.ts";
 const SECRETS = [
   /suite-service-token-[0-9a-f]+/,
   /test-service-token-\d+-[0-9a-f]+/,
+  // The launcher token of tests/perimeter/agent-isolation.test.ts.
+  /opsiso[0-9a-f]{40}/,
   /admin-password-for-tests/,
   /member-password-123/,
   /a-brand-new-password/,

@@ -4,12 +4,20 @@
 // exit code and signal to the exit file. That record outlives the launcher,
 // so a restarted launcher can report runs that ended while it was down.
 //
-// Usage: node agent-wrapper.mjs <exit-file> <program> [args...]
+// Usage: node agent-wrapper.mjs [--as=<uid>:<gid>] <exit-file> <program> [args...]
+// With --as the agent runs as that user and group (OPS_AGENT_USER): the
+// wrapper stays the launcher's, so the exit record is written in the
+// launcher's private log folder, where the agent can neither read nor forge
+// it. Node drops the supplementary groups when it switches user: the agent
+// has its primary group only.
 // Plain JavaScript on purpose: it must start fast and need nothing but node.
 import { spawn } from "node:child_process";
 import { renameSync, writeFileSync } from "node:fs";
 
-const [exitFile, program, ...args] = process.argv.slice(2);
+const rest = process.argv.slice(2);
+const as = /^--as=(\d+):(\d+)$/.exec(rest[0] ?? "");
+if (as) rest.shift();
+const [exitFile, program, ...args] = rest;
 const startedAt = Date.now();
 
 function record(result) {
@@ -24,7 +32,7 @@ function record(result) {
 }
 
 if (!exitFile || !program) {
-  process.stderr.write("usage: agent-wrapper.mjs <exit-file> <program> [args...]\n");
+  process.stderr.write("usage: agent-wrapper.mjs [--as=<uid>:<gid>] <exit-file> <program> [args...]\n");
   process.exit(2);
 }
 
@@ -33,7 +41,7 @@ if (!exitFile || !program) {
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => {});
 
 // stdin is what the launcher gave the wrapper: /dev/null, or the prompt file.
-const child = spawn(program, args, { stdio: "inherit" });
+const child = spawn(program, args, { stdio: "inherit", ...(as ? { uid: Number(as[1]), gid: Number(as[2]) } : {}) });
 child.on("error", (error) => {
   // The runbook's third signature: `command not found` in .err.log.
   const message = error.code === "ENOENT" ? `${program}: command not found` : `${program}: ${error.message}`;

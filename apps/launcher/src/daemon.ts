@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import { hostname } from "node:os";
 import { type ApiClient, describeError } from "./api.ts";
 import { ClaimLoop } from "./claim-loop.ts";
@@ -21,6 +22,14 @@ import { UsableRuntimes } from "./usable-runtimes.ts";
 import type { Logger, WorkerLog } from "./worker-log.ts";
 
 const LAUNCHER_VERSION = "1.0.0";
+
+const isSymlink = (path: string) => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 const SUPERVISE_MS = 250;
 const LOG_PRUNE_MS = 60 * 60 * 1000;
@@ -268,7 +277,11 @@ export class Launcher {
     try {
       const inUse = new Set([...this.runs.values()].flatMap((r) => [r.logPath, r.errLogPath]));
       for (const path of this.output.filesInUse) inUse.add(path);
-      const removed = pruneLaunchLogs(this.config.logDir, { retentionDays: this.config.logRetentionDays, now: Date.now(), inUse });
+      const options = { retentionDays: this.config.logRetentionDays, now: Date.now(), inUse };
+      const removed = pruneLaunchLogs(this.config.logDir, options);
+      // An agent user's prompt copies share the launches' names and their retention.
+      // (Not through a link the agent user planted in its HOME: root would remove files wherever it points.)
+      if (this.config.agentPromptDir && !isSymlink(this.config.agentPromptDir)) pruneLaunchLogs(this.config.agentPromptDir, options);
       if (removed.length > 0) this.log.info({ launches: removed.length, log_dir: this.config.logDir, retention_days: this.config.logRetentionDays }, "removed the logs of finished launches past their retention");
     } catch (error) {
       this.log.warn({ error: (error as Error).message, log_dir: this.config.logDir }, "could not prune old launch logs");
@@ -306,13 +319,13 @@ export class Launcher {
     this.outbox.add(startedReportOf(record));
   }
 
-  private refuse(claim: Claim, { reason, evidence }: LaunchRefusal): void {
+  private refuse(claim: Claim, { reason, evidence, code }: LaunchRefusal): void {
     this.log.error({ task_id: claim.task.id, attempt: claim.attempt, reason }, "launch failed");
     this.outbox.add({
       kind: "failed",
       taskId: claim.task.id,
       attempt: claim.attempt,
-      payload: { reason, ...(evidence ? { evidence: evidence.slice(0, MAX_EVIDENCE) } : {}), duration_ms: 0 },
+      payload: { reason, ...(evidence ? { evidence: evidence.slice(0, MAX_EVIDENCE) } : {}), ...(code ? { reason_code: code } : {}), duration_ms: 0 },
     });
   }
 }

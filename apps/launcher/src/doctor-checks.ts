@@ -1,7 +1,9 @@
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { userInfo } from "node:os";
+import { basename, join, resolve } from "node:path";
 import { type ApiClient, describeError, opsCodeOf } from "./api.ts";
-import type { LauncherConfig } from "./env.ts";
+import { accessibleBy } from "./credentials.ts";
+import { agentUserProblem, type LauncherConfig } from "./env.ts";
 import { missingRuntimeReason, probeVersion, slugsWithoutHostCommand, surveyRuntimes } from "./runtimes.ts";
 import { readOpsLaunchCommands } from "./usable-runtimes.ts";
 
@@ -38,7 +40,7 @@ export async function checkRuntimes(config: LauncherConfig, opsLaunchCommands: R
       lines.push({ subject: slug, status: "MISSING", detail: `${a.command.program} not found on PATH (command from ${a.command.origin}): ${missingRuntimeReason(a.command.program)}` });
       continue;
     }
-    const version = (await probeVersion(a.executable, config.agentBaseEnv)) ?? "--version did not answer";
+    const version = (await probeVersion(a.executable, config.agentBaseEnv, undefined, config.agentUser)) ?? "--version did not answer";
     if (!a.credentials.ok) {
       lines.push({ subject: slug, status: "NOT_AUTHENTICATED", detail: `${a.executable} (${version}): installed but not authenticated — ${a.credentials.detail}` });
       continue;
@@ -211,11 +213,88 @@ async function opsCommandsFor(config: LauncherConfig, api: ApiClient): Promise<{
   }
 }
 
+/** Shells, interpreters and program runners: any of them in OPS_ALLOWED_PROGRAMS runs whatever a launch_command says. */
+const INTERPRETER = /^(sh|bash|dash|zsh|ksh|mksh|fish|csh|tcsh|busybox|env|sudo|su|doas|xargs|nohup|setsid|timeout|nice|stdbuf|script|ssh|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|awk|gawk)$/;
+
+const insideOf = (path: string, root: string) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+
+/**
+ * Whom agents run as and what they can reach: OPS_AGENT_USER (a warning when
+ * agents would run as the launcher's own user, root or not), the launcher's
+ * env file, state, logs and worker log private from that user, the runtimes'
+ * programs runnable by it; the working-folder roots (none holding the
+ * launcher's files); OPS_ALLOWED_PROGRAMS without a shell or interpreter.
+ */
+export function checkIsolation(config: LauncherConfig, opts: { envFile?: string | undefined; uid?: number | undefined; executables?: string[] } = {}): DoctorLine[] {
+  const lines: DoctorLine[] = [];
+  const uid = opts.uid ?? process.getuid?.();
+  const privatePaths = [
+    ...(opts.envFile ? [["env file", opts.envFile] as const] : []),
+    ["state", config.stateDir] as const,
+    ["detached logs", config.logDir] as const,
+    ...(config.workerLog !== "-" ? [["worker log", config.workerLog] as const] : []),
+  ];
+  const user = config.agentUser;
+  if (!user) {
+    let name = `uid ${uid}`;
+    try {
+      name = `${userInfo().username} (uid ${uid})`;
+    } catch {
+      // a uid without a passwd entry: the number says it
+    }
+    const who = uid === 0 ? "root" : name;
+    lines.push({
+      subject: "agent user",
+      status: "WARN",
+      detail: `agents run as ${who}, the launcher's own user: an agent can read the launcher's token (its /proc environ, its env file, its state folder); set OPS_AGENT_USER to an unprivileged user (useradd --system --create-home ops-agent)`,
+    });
+  } else {
+    const problem = agentUserProblem(config, uid);
+    if (problem) lines.push({ subject: "agent user", status: "FAIL", detail: problem });
+    else {
+      const exposed = privatePaths.filter(([, p]) => accessibleBy(p, user, 4) === true).map(([name, p]) => `${name} ${p}`);
+      lines.push(
+        exposed.length > 0
+          ? { subject: "agent user", status: "FAIL", detail: `agents run as ${user.name}, who can read: ${exposed.join(", ")}; make them root-only (chmod 0600 files, 0700 folders)` }
+          : { subject: "agent user", status: "OK", detail: `agents run as ${user.name} (uid ${user.uid}, gid ${user.gid}, primary group only), HOME ${user.home}; the launcher's files are not readable by it` },
+      );
+      for (const exe of opts.executables ?? []) {
+        if (accessibleBy(exe, user, 1) === false) lines.push({ subject: "agent user", status: "WARN", detail: `${user.name} cannot run ${exe} (a folder on its path or the file is not open to it); install the CLI where agents can run it` });
+      }
+    }
+  }
+  const inside = privatePaths.filter(([, p]) => config.workdirRoots.some((root) => insideOf(resolve(p), root))).map(([name, p]) => `${name} ${p}`);
+  lines.push(
+    inside.length > 0
+      ? { subject: "workdir roots", status: "WARN", detail: `OPS_WORKDIR_ROOTS (${config.workdirRoots.join(", ")}) holds the launcher's ${inside.join(", ")}: a task could name it as its working folder` }
+      : { subject: "workdir roots", status: "OK", detail: `working folders must resolve under ${config.workdirRoots.join(", ")}; a task without one gets ${join(config.workdirRoots[0]!, "task-<id>")}` },
+  );
+  const interpreters = config.allowedPrograms.filter((p) => INTERPRETER.test(basename(p)));
+  lines.push(
+    interpreters.length > 0
+      ? {
+          subject: "allowed programs",
+          status: "WARN",
+          detail: `${config.allowedProgramsSource === "default" ? "AGENT_CMD_* names" : "OPS_ALLOWED_PROGRAMS includes"} ${interpreters.join(", ")}: a shell or interpreter lets an agent's launch_command in OPS run anything; allow the agent CLIs themselves`,
+        }
+      : { subject: "allowed programs", status: "OK", detail: `an agent's launch_command in OPS may run: ${config.allowedPrograms.join(", ")} (${config.allowedProgramsSource})` },
+  );
+  return lines;
+}
+
 /** Everything the runbook's `npm run worker:doctor` checks, and the verdict. */
-export async function runDoctor(config: LauncherConfig, api: ApiClient): Promise<DoctorReport> {
+export async function runDoctor(config: LauncherConfig, api: ApiClient, opts: { envFile?: string | undefined } = {}): Promise<DoctorReport> {
   const ops = await opsCommandsFor(config, api);
+  const survey = surveyRuntimes(config, ops.commands);
   const runtimes = [...ops.lines, ...(await checkRuntimes(config, ops.commands))];
-  const lines = [...runtimes, ...checkCredential(config), ...(await checkApi(config, api)), ...checkFolders(config)];
+  const executables = survey.flatMap((a) => (a.executable ? [a.executable] : []));
+  const lines = [
+    ...runtimes,
+    ...checkCredential(config),
+    ...(await checkApi(config, api)),
+    ...checkFolders(config),
+    ...checkIsolation(config, { envFile: opts.envFile, executables }),
+  ];
   const missing = runtimes.filter((l) => l.status === "MISSING").map((l) => l.subject);
   const unauthenticated = runtimes.filter((l) => l.status === "NOT_AUTHENTICATED").map((l) => l.subject);
   const failed = lines.filter((l) => l.status === "FAIL").map((l) => l.subject);

@@ -6,7 +6,7 @@ import { ConfigError, envWithFile, loadConfig } from "./env.ts";
 try {
   const { env, file } = envWithFile();
   const config = loadConfig(env);
-  const report = await runDoctor(config, createApiClient(config.trpcUrl, config.credential));
+  const report = await runDoctor(config, createApiClient(config.trpcUrl, config.credential), { envFile: file });
   process.stdout.write(`${formatReport(report, `worker ${config.workerId}, API ${config.apiBase}${file ? `, env file ${file}` : ""}`)}\n`);
   process.exit(report.pass ? 0 : 1);
 } catch (error) {

@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { hostname, homedir } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import {
   defaultIntSetting,
+  programOf,
   SERVICE_TOKEN_HEADER,
   WORKER_ID_PATTERN,
   WORKER_TOKEN_HEADER,
@@ -13,7 +15,7 @@ import {
 } from "@ops/contract";
 import { z } from "zod";
 import { parseTemplate, TemplateError, type Word } from "@ops/contract";
-import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
+import { builtinCredentialRule, type CredentialRule, expandHome, parseCredentialRule, runtimeEnvNames } from "./credentials.ts";
 
 /** The four runtimes the runbook names; any other slug works through AGENT_CMD_<SLUG>. */
 export const DEFAULT_SLUGS = ["opencode", "claudecode", "codex", "hermes"] as const;
@@ -244,7 +246,16 @@ const ZRawEnv = z.object({
   OPS_LAUNCHER_STATE_DIR: z.string().default("~/.ops-launcher-state"),
   /** Files of finished launches in OPS_LAUNCHER_LOG_DIR are removed this many days after their last write. */
   OPS_LAUNCHER_LOG_RETENTION_DAYS: int(14, 1, 3650),
+  /** Deprecated alias of a one-folder OPS_WORKDIR_ROOTS (read only when that is unset). */
   OPS_DEFAULT_WORKDIR: z.string().optional(),
+  /** The Unix user agents run as (the launcher must be root to switch); unset = the launcher's own user. */
+  OPS_AGENT_USER: z.string().optional(),
+  /** Folders agents may work in (comma-separated absolute paths); default ~/ops-workdirs of the agent user. */
+  OPS_WORKDIR_ROOTS: z.string().optional(),
+  /** Programs an agent's launch_command in OPS may run (names or absolute paths); default: the runtimes' and AGENT_CMD_*'s. */
+  OPS_ALLOWED_PROGRAMS: z.string().optional(),
+  /** Extra environment variables agents receive (comma-separated names, `PREFIX_*` allowed). */
+  OPS_AGENT_ENV_ALLOW: z.string().optional(),
   HOME: z.string().optional(),
   PATH: z.string().default("/usr/local/bin:/usr/bin:/bin"),
 });
@@ -269,16 +280,151 @@ export interface LauncherConfig {
   logDir: string;
   logRetentionDays: number;
   stateDir: string;
-  defaultWorkdir: string;
+  /** Folders a task's working folder must resolve under; a task without one gets `<first>/task-<id>`. */
+  workdirRoots: string[];
+  /** The Unix user agents run as (OPS_AGENT_USER), or undefined: the launcher's own. */
+  agentUser?: UnixUser | undefined;
+  /** The agents' HOME: the agent user's, else the launcher's. Credential files (`~/.claude/...`) are looked up here. */
+  agentHome: string;
+  /** Where an agent user's copy of its prompt goes (the log folder stays the launcher's); undefined without OPS_AGENT_USER. */
+  agentPromptDir?: string | undefined;
+  /** What an agent's launch_command in OPS may run on this host: names (looked up on PATH) or absolute paths. */
+  allowedPrograms: string[];
+  /** Whether allowedPrograms is the operator's list or the default (the runtimes' binaries and AGENT_CMD_* programs). */
+  allowedProgramsSource: "OPS_ALLOWED_PROGRAMS" | "default";
   home: string;
   path: string;
   /** AGENT_CMD_<SLUG>, parsed, by slug. */
   commands: Record<string, { source: string; template: string; words: Word[] }>;
   /** AGENT_CREDENTIALS_<SLUG> overrides, by slug. */
   credentialRules: Record<string, CredentialRule>;
-  /** The environment agents inherit (the launcher's credential variables removed). */
+  /** The environment agents get, before the task's own variables: an allowlist (see agentEnvironment). */
   agentBaseEnv: Record<string, string>;
 }
+
+/** A Unix account, as getent or /etc/passwd has it. */
+export interface UnixUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+/** What loading the configuration asks of the host, injectable for tests. */
+export interface ConfigHost {
+  lookupUser(name: string): UnixUser | undefined;
+}
+
+const parsePasswdLine = (line: string): UnixUser | undefined => {
+  const f = line.split(":");
+  if (f.length < 7) return undefined;
+  return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]!.trim() };
+};
+
+/** `getent passwd NAME` (so NSS users count), else /etc/passwd. */
+export function lookupUnixUser(name: string): UnixUser | undefined {
+  try {
+    return parsePasswdLine(execFileSync("getent", ["passwd", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n")[0]!);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
+  }
+  try {
+    const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
+    return line ? parsePasswdLine(line) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const systemHost: ConfigHost = { lookupUser: lookupUnixUser };
+
+/** Variables every agent may get when the launcher has them: where things are, locale, terminal, proxies, CA bundles. */
+export const AGENT_BASE_VARIABLES = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "TERM",
+  "TMPDIR",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_HOME",
+  "XDG_CACHE_HOME",
+  "XDG_STATE_HOME",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "ALL_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "all_proxy",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+] as const;
+const AGENT_BASE_PREFIXES = ["LC_"];
+
+/**
+ * The launcher's own variables: its credentials and configuration, never an
+ * agent's, whatever an allowlist says (OPS_SERVICE_TOKEN, OPS_WORKER_TOKEN,
+ * systemd's CREDENTIALS_DIRECTORY, a database URL or PostgreSQL password).
+ */
+export const launcherOnlyVariable = (name: string) =>
+  /^(OPS_|AGENT_CMD_|AGENT_CREDENTIALS_|SUPPORTED_|PG)/.test(name) || name === "DATABASE_URL" || name === "CREDENTIALS_DIRECTORY";
+
+/**
+ * The environment an agent gets, from the launcher's: an allowlist (the base
+ * variables, the supported runtimes' own variables and credential rules'
+ * `env:` names, OPS_AGENT_ENV_ALLOW), never the launcher's own variables. An
+ * agent user gets its own HOME, USER, LOGNAME and SHELL.
+ */
+export function agentEnvironment(
+  source: NodeJS.ProcessEnv,
+  opts: { slugs: string[]; rules: Record<string, CredentialRule>; extra: string[]; agentUser?: UnixUser | undefined; agentHome: string },
+): Record<string, string> {
+  const names = new Set<string>(AGENT_BASE_VARIABLES);
+  const prefixes = [...AGENT_BASE_PREFIXES];
+  for (const slug of opts.slugs) {
+    const own = runtimeEnvNames(slug);
+    for (const n of own.names) names.add(n);
+    prefixes.push(...own.prefixes);
+    for (const check of opts.rules[slug] ?? builtinCredentialRule(slug, opts.agentHome)) if (check.kind === "env") names.add(check.name);
+  }
+  for (const item of opts.extra) {
+    if (item.endsWith("*")) prefixes.push(item.slice(0, -1));
+    else names.add(item);
+  }
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) {
+    if (v === undefined || launcherOnlyVariable(k)) continue;
+    if (names.has(k) || prefixes.some((p) => k.startsWith(p))) env[k] = v;
+  }
+  if (opts.agentUser) {
+    const user = opts.agentUser;
+    env.HOME = user.home;
+    env.USER = user.name;
+    env.LOGNAME = user.name;
+    // A system account's login shell is often nologin: the CLIs run their tools through $SHELL.
+    env.SHELL = /\/(nologin|false)$/.test(user.shell) || !user.shell ? "/bin/sh" : user.shell;
+  } else if (!env.HOME) {
+    env.HOME = opts.agentHome;
+  }
+  return env;
+}
+
+const splitList = (v: string | undefined) =>
+  (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** The runtimes' own binaries: allowed for an OPS launch_command by default. */
+export const RUNTIME_PROGRAMS = ["opencode", "claude", "codex", "hermes"] as const;
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -287,7 +433,7 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates the launcher's environment: the only place that reads process.env. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherConfig {
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, host: ConfigHost = systemHost): LauncherConfig {
   const problems: string[] = [];
   const parsed = ZRawEnv.safeParse(source);
   if (!parsed.success) {
@@ -309,13 +455,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     return isAbsolute(p) ? p : resolve(base, p);
   };
 
+  let agentUser: UnixUser | undefined;
+  const agentUserName = raw.OPS_AGENT_USER?.trim();
+  if (agentUserName) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/.test(agentUserName)) problems.push(`OPS_AGENT_USER: "${agentUserName}" is not a Unix user name`);
+    else {
+      agentUser = host.lookupUser(agentUserName);
+      if (!agentUser) problems.push(`OPS_AGENT_USER: no Unix user "${agentUserName}" on this host; create it (useradd --system --create-home ${agentUserName}) or unset OPS_AGENT_USER`);
+      else if (agentUser.uid === 0) {
+        problems.push(`OPS_AGENT_USER: "${agentUserName}" is root (uid 0): agents would hold the launcher's powers; name an unprivileged user`);
+        agentUser = undefined;
+      } else if (!isAbsolute(agentUser.home)) problems.push(`OPS_AGENT_USER: "${agentUserName}" has no home folder`);
+    }
+  }
+  const agentHome = agentUser?.home ?? home;
+
   const commands: LauncherConfig["commands"] = {};
+  const allCommandPrograms: string[] = [];
   const credentialRules: LauncherConfig["credentialRules"] = {};
   for (const [key, value] of Object.entries(source)) {
     const cmd = /^AGENT_CMD_([A-Z0-9_]+)$/.exec(key);
     if (cmd && value !== undefined && value.trim() !== "") {
       try {
-        commands[cmd[1]!.toLowerCase().replace(/_/g, "-")] = { source: key, template: value, words: parseTemplate(value) };
+        const words = parseTemplate(value);
+        commands[cmd[1]!.toLowerCase().replace(/_/g, "-")] = { source: key, template: value, words };
+        allCommandPrograms.push(programOf(words));
       } catch (error) {
         if (error instanceof TemplateError) problems.push(`${key}: ${error.message}`);
         else throw error;
@@ -324,7 +488,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     const cred = /^AGENT_CREDENTIALS_([A-Z0-9_]+)$/.exec(key);
     if (cred && value !== undefined && value.trim() !== "") {
       try {
-        credentialRules[cred[1]!.toLowerCase().replace(/_/g, "-")] = parseCredentialRule(value, home);
+        credentialRules[cred[1]!.toLowerCase().replace(/_/g, "-")] = parseCredentialRule(value, agentHome);
       } catch (error) {
         problems.push(`${key}: ${(error as Error).message}`);
       }
@@ -346,13 +510,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
       `OPS_HEARTBEAT_INTERVAL_MS: must leave room for two missed beats inside the ${WORKER_STALE_MS / 1000} s stale threshold (max ${MAX_HEARTBEAT_INTERVAL_MS})`,
     );
   }
+  // Working folders: OPS_WORKDIR_ROOTS, else the deprecated OPS_DEFAULT_WORKDIR as the one root, else ~/ops-workdirs of the agent user.
+  const rootsText = raw.OPS_WORKDIR_ROOTS?.trim() ? raw.OPS_WORKDIR_ROOTS : raw.OPS_DEFAULT_WORKDIR?.trim() ? raw.OPS_DEFAULT_WORKDIR : "~/ops-workdirs";
+  const rootsVar = raw.OPS_WORKDIR_ROOTS?.trim() ? "OPS_WORKDIR_ROOTS" : raw.OPS_DEFAULT_WORKDIR?.trim() ? "OPS_DEFAULT_WORKDIR" : "OPS_WORKDIR_ROOTS";
+  const workdirRoots: string[] = [];
+  for (const item of splitList(rootsText)) {
+    const p = expandHome(item, agentHome);
+    if (!isAbsolute(p)) problems.push(`${rootsVar}: "${item}" must be an absolute path (or start with ~/)`);
+    else if (resolve(p) === "/") problems.push(`${rootsVar}: "/" would let a task pick any folder; name the folders agents work in`);
+    else workdirRoots.push(resolve(p));
+  }
+
+  const allowedSet = splitList(raw.OPS_ALLOWED_PROGRAMS);
+  for (const item of allowedSet) {
+    if (item.includes("/") && !isAbsolute(item)) problems.push(`OPS_ALLOWED_PROGRAMS: "${item}" must be a program name or an absolute path`);
+  }
+  const allowedPrograms = allowedSet.length > 0 ? allowedSet : [...new Set([...RUNTIME_PROGRAMS, ...allCommandPrograms])];
+
+  const extra = splitList(raw.OPS_AGENT_ENV_ALLOW);
+  for (const item of extra) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(item)) problems.push(`OPS_AGENT_ENV_ALLOW: "${item}" is not a variable name (NAME or PREFIX_*)`);
+    else if (launcherOnlyVariable(item.replace(/\*$/, ""))) problems.push(`OPS_AGENT_ENV_ALLOW: ${item} is the launcher's own (credentials and configuration never go to agents)`);
+  }
   if (problems.length > 0 || !credential) throw new ConfigError(problems);
 
-  const agentBaseEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source)) {
-    // The agent reports with its own task token; the launcher's credential (and where it lives) stays with the launcher.
-    if (v !== undefined && !(CREDENTIAL_ENV_KEYS as readonly string[]).includes(k) && !k.startsWith("npm_") && k !== "INIT_CWD") agentBaseEnv[k] = v;
-  }
+  const agentBaseEnv = agentEnvironment(source, { slugs: raw.SUPPORTED_AGENT_SLUGS, rules: slugRules, extra, agentUser, agentHome });
 
   return {
     ...raw.OPS_API_BASE,
@@ -370,7 +552,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LauncherCon
     logDir: path("OPS_LAUNCHER_LOG_DIR", raw.OPS_LAUNCHER_LOG_DIR),
     logRetentionDays: raw.OPS_LAUNCHER_LOG_RETENTION_DAYS,
     stateDir: path("OPS_LAUNCHER_STATE_DIR", raw.OPS_LAUNCHER_STATE_DIR),
-    defaultWorkdir: path("OPS_DEFAULT_WORKDIR", raw.OPS_DEFAULT_WORKDIR || home),
+    workdirRoots,
+    agentUser,
+    agentHome,
+    agentPromptDir: agentUser ? join(agentUser.home, ".ops-prompts") : undefined,
+    allowedPrograms,
+    allowedProgramsSource: allowedSet.length > 0 ? "OPS_ALLOWED_PROGRAMS" : "default",
     home,
     path: raw.PATH,
     commands: slugCommands,
@@ -415,4 +602,13 @@ export function envWithFile(source: NodeJS.ProcessEnv = process.env): { env: Nod
   // A shell always has a PATH: put the service's PATH first so the doctor finds what the service finds.
   if (fromFile.PATH && source.PATH) env.PATH = `${fromFile.PATH}:${source.PATH}`;
   return { env, file };
+}
+
+/**
+ * Why this launcher cannot run agents as OPS_AGENT_USER, or undefined when it
+ * can (or none is set): switching user needs root.
+ */
+export function agentUserProblem(config: Pick<LauncherConfig, "agentUser">, uid = process.getuid?.()): string | undefined {
+  if (!config.agentUser || uid === 0) return undefined;
+  return `OPS_AGENT_USER: the launcher runs as uid ${uid ?? "unknown"}, not root, so it cannot start agents as "${config.agentUser.name}"; run the launcher as root (the shipped unit does) or unset OPS_AGENT_USER`;
 }

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { expandTemplate, readsPromptFromStdin, type TNextResult, TemplateError } from "@ops/contract";
 import { envKeyOf, type LauncherConfig } from "./env.ts";
 import { buildPrompt } from "./prompt.ts";
@@ -29,6 +29,8 @@ export interface LaunchHost {
   findOnPath(program: string): string | undefined;
   /** Why a folder cannot be the agent's working directory (`not a directory`, `ENOENT`), or undefined when it can. */
   workdirProblem(dir: string): string | undefined;
+  /** The real path (symlinks followed) of an existing path, or undefined. */
+  realpath(path: string): string | undefined;
   /** When the launch happens: it names the run's log files. */
   now: Date;
 }
@@ -45,6 +47,12 @@ export interface LaunchPlan {
   reportedCommand: string[];
   env: Record<string, string>;
   workdir: string;
+  /** The working folder is the task's own default one (`<first root>/task-<id>`): created, owned by the agent user, before the start. */
+  createWorkdir: boolean;
+  /** The Unix user the agent runs as (OPS_AGENT_USER); undefined: the launcher's own. */
+  runAs?: { uid: number; gid: number } | undefined;
+  /** The prompt file the agent is told about ({prompt_file}, OPS_TASK_PROMPT_FILE): its own copy when it runs as another user. */
+  agentPromptPath: string;
   prompt: string;
   files: LogFiles;
   /** The file the agent reads as stdin: its prompt, for a `< {prompt_file}` template; none (/dev/null) otherwise. */
@@ -55,18 +63,62 @@ export interface LaunchPlan {
 export interface LaunchRefusal {
   reason: string;
   evidence?: string;
+  /** The run's reason code (RUN_REASON_CODES), when the refusal has one of its own. */
+  code?: string;
 }
 
 export type LaunchPlanResult = { ok: true; plan: LaunchPlan } | ({ ok: false } & LaunchRefusal);
 
-const refuse = (reason: string, evidence?: string): LaunchPlanResult => ({ ok: false, reason, ...(evidence ? { evidence } : {}) });
+const refuse = (reason: string, evidence?: string, code?: string): LaunchPlanResult => ({ ok: false, reason, ...(evidence ? { evidence } : {}), ...(code ? { code } : {}) });
+
+/** Whether an OPS launch_command's program (resolved to an absolute path) is one OPS_ALLOWED_PROGRAMS (or its default) allows here. */
+export function programAllowed(executable: string, config: Pick<LauncherConfig, "allowedPrograms">, host: Pick<LaunchHost, "findOnPath" | "realpath">): boolean {
+  const real = host.realpath(executable) ?? executable;
+  return config.allowedPrograms.some((entry) => {
+    const allowed = entry.includes("/") ? entry : host.findOnPath(entry);
+    return allowed !== undefined && (allowed === executable || (host.realpath(allowed) ?? allowed) === real);
+  });
+}
+
+const insideOf = (path: string, root: string) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+
+/**
+ * The agent's working folder: the task's, else its agent's, resolved with
+ * symlinks followed and required under one of OPS_WORKDIR_ROOTS; else the
+ * task's own `<first root>/task-<id>`, created at start.
+ */
+export function resolveWorkdir(
+  requested: string | null | undefined,
+  taskId: number,
+  config: Pick<LauncherConfig, "workdirRoots">,
+  host: Pick<LaunchHost, "workdirProblem" | "realpath">,
+): { ok: true; workdir: string; create: boolean } | ({ ok: false } & LaunchRefusal) {
+  const roots = config.workdirRoots;
+  if (requested === null || requested === undefined || requested === "") return { ok: true, workdir: join(roots[0]!, `task-${taskId}`), create: true };
+  if (requested.startsWith("-")) return { ok: false, reason: `refusing working folder "${requested}": it would read as an option`, code: "WORKDIR_NOT_ALLOWED" };
+  if (!isAbsolute(requested)) return { ok: false, reason: `refusing working folder "${requested}": not an absolute path`, code: "WORKDIR_NOT_ALLOWED" };
+  const problem = host.workdirProblem(requested);
+  if (problem) return { ok: false, reason: `working directory not usable: ${requested} (${problem})` };
+  const real = host.realpath(requested) ?? requested;
+  if (!roots.some((root) => insideOf(real, host.realpath(root) ?? root))) {
+    return {
+      ok: false,
+      reason: `working folder ${requested}${real !== requested ? ` (resolves to ${real})` : ""} is outside this host's OPS_WORKDIR_ROOTS (${roots.join(", ")})`,
+      code: "WORKDIR_NOT_ALLOWED",
+    };
+  }
+  return { ok: true, workdir: real, create: false };
+}
 
 /**
  * From a claim and this launcher's configuration to the command, argv, env
  * and working directory of the agent, or the reason it cannot run here. The
  * command comes from the agent's launch_command in OPS, then AGENT_CMD_<SLUG>,
  * then the built-in map; a program not on PATH is the runbook's
- * `runtime no disponible en host: <cli>`.
+ * `runtime no disponible en host: <cli>`. The host bounds what OPS asks: an
+ * OPS launch_command's program must be allowed (OPS_ALLOWED_PROGRAMS), the
+ * working folder must resolve under OPS_WORKDIR_ROOTS. The environment is
+ * config.agentBaseEnv (an allowlist) plus the task's own variables.
  */
 export function planLaunch(claim: Claim, config: LauncherConfig, host: LaunchHost): LaunchPlanResult {
   const { task, agent, attempt } = claim;
@@ -82,17 +134,27 @@ export function planLaunch(claim: Claim, config: LauncherConfig, host: LaunchHos
   if (!executable) {
     return refuse(missingRuntimeReason(command.program), `command (${command.origin}): ${command.template}\nworker: ${config.workerId}\nPATH=${config.path}`);
   }
+  // What OPS asks a host to run is bounded by the host: the runtimes' binaries, AGENT_CMD_*'s programs, or OPS_ALLOWED_PROGRAMS.
+  if (command.source === "ops" && !programAllowed(executable, config, host)) {
+    return refuse(
+      `launch_command program ${executable} is not allowed on this host; add it to OPS_ALLOWED_PROGRAMS`,
+      `launch_command in OPS: ${command.template}\nworker: ${config.workerId}\nallowed programs (${config.allowedProgramsSource}): ${config.allowedPrograms.join(", ")}`,
+      "PROGRAM_NOT_ALLOWED",
+    );
+  }
   const model = task.model ?? agent.default_model ?? "";
   if (model.startsWith("-")) return refuse(`refusing model name "${model}": it would read as an option`);
-  const workdir = task.working_dir ?? agent.working_dir ?? config.defaultWorkdir;
-  const workdirProblem = host.workdirProblem(workdir);
-  if (workdirProblem) return refuse(`working directory not usable: ${workdir} (${workdirProblem})`);
+  const where = resolveWorkdir(task.working_dir ?? agent.working_dir, task.id, config, host);
+  if (!where.ok) return refuse(where.reason, where.evidence ?? `worker: ${config.workerId}\nOPS_WORKDIR_ROOTS=${config.workdirRoots.join(",")}`, where.code);
+  const workdir = where.workdir;
 
   const prompt = buildPrompt({ task, context: claim.context, apiBase: config.apiBase, attempt });
   const files = logFilesFor(config.logDir, task.id, host.now);
+  // An agent user cannot read the launcher's log folder: it gets its own copy of the prompt.
+  const agentPromptPath = config.agentPromptDir ? join(config.agentPromptDir, basename(files.promptPath)) : files.promptPath;
   const expanded = expandTemplate(command.words, {
     prompt,
-    prompt_file: files.promptPath,
+    prompt_file: agentPromptPath,
     task_id: String(task.id),
     attempt: String(attempt),
     model,
@@ -113,9 +175,12 @@ export function planLaunch(claim: Claim, config: LauncherConfig, host: LaunchHos
         OPS_TASK_ID: String(task.id),
         OPS_TASK_ATTEMPT: String(attempt),
         OPS_TASK_TOKEN: claim.task_token,
-        OPS_TASK_PROMPT_FILE: files.promptPath,
+        OPS_TASK_PROMPT_FILE: agentPromptPath,
       },
       workdir,
+      createWorkdir: where.create,
+      runAs: config.agentUser ? { uid: config.agentUser.uid, gid: config.agentUser.gid } : undefined,
+      agentPromptPath,
       prompt,
       files,
       ...(readsPromptFromStdin(command.words) ? { stdinPath: files.promptPath } : {}),

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LauncherConfig } from "./env.ts";
 import type { LaunchHost, LaunchPlan, LaunchRefusal, LogFiles } from "./launch-plan.ts";
@@ -65,6 +66,8 @@ export interface SpawnRequest {
   files: LogFiles;
   /** A file the agent reads as its stdin (the prompt, kept out of argv); /dev/null otherwise. */
   stdinPath?: string | undefined;
+  /** Run the agent as this user (the wrapper stays the launcher's, to write the exit record where the agent cannot). */
+  runAs?: { uid: number; gid: number } | undefined;
 }
 
 /** Why a folder cannot be an agent's working directory, or undefined when it can. */
@@ -76,9 +79,88 @@ export function workdirProblem(dir: string): string | undefined {
   }
 }
 
+function realpathOf(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** This machine, as a launch plan sees it. */
 export function thisHost(config: LauncherConfig): LaunchHost {
-  return { findOnPath: (program) => findOnPath(program, config.path), workdirProblem, now: new Date() };
+  return { findOnPath: (program) => findOnPath(program, config.path), workdirProblem, realpath: realpathOf, now: new Date() };
+}
+
+export class AgentSetupError extends Error {}
+
+/**
+ * Run as the agent user: creates the task's folder and writes the prompt
+ * (stdin) to the agent's copy. Plain CommonJS for `node -e`; argv: workdir
+ * ("" = none), prompt path ("" = none).
+ */
+const AS_AGENT_SETUP = `
+const fs = require("node:fs");
+const path = require("node:path");
+const [workdir, promptPath] = process.argv.slice(1);
+if (workdir) fs.mkdirSync(workdir, { recursive: true, mode: 0o700 });
+if (promptPath) {
+  fs.mkdirSync(path.dirname(promptPath), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(promptPath, fs.readFileSync(0), { mode: 0o600 });
+}
+`;
+
+/**
+ * What the agent needs before it starts: the task's own working folder
+ * (`<root>/task-<id>`) and, for an agent user, its copy of the prompt. For an
+ * agent user both are made BY that user (a short node process switched to
+ * it), never by root: its HOME and the folders it owns are its to rearrange,
+ * and a root that followed a symlink it planted there would create, write or
+ * chown whatever the link points at.
+ */
+export function prepareAgentFiles(plan: Pick<LaunchPlan, "workdir" | "createWorkdir" | "runAs" | "agentPromptPath" | "prompt" | "files">): void {
+  const copyPrompt = plan.agentPromptPath !== plan.files.promptPath;
+  if (plan.runAs) {
+    if (!plan.createWorkdir && !copyPrompt) return;
+    const made = spawnSync(process.execPath, ["-e", AS_AGENT_SETUP, plan.createWorkdir ? plan.workdir : "", copyPrompt ? plan.agentPromptPath : ""], {
+      uid: plan.runAs.uid,
+      gid: plan.runAs.gid,
+      cwd: "/",
+      env: {},
+      input: plan.prompt,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    if (made.error || made.status !== 0) {
+      const why = made.error?.message ?? (made.stderr.split("\n").find((l) => /^\w*Error/.test(l)) ?? made.stderr.trim().split("\n").at(-1) ?? `exit ${made.status}`);
+      throw new AgentSetupError(`cannot prepare the agent's files as uid ${plan.runAs.uid} (${plan.createWorkdir ? plan.workdir : plan.agentPromptPath}): ${why}`.slice(0, 1000));
+    }
+    return;
+  }
+  try {
+    if (plan.createWorkdir) mkdirSync(plan.workdir, { recursive: true, mode: 0o700 });
+    if (copyPrompt) {
+      mkdirSync(dirname(plan.agentPromptPath), { recursive: true, mode: 0o700 });
+      writeFileSync(plan.agentPromptPath, plan.prompt, { mode: 0o600 });
+    }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new AgentSetupError(`cannot prepare the agent's files (${e.path ?? plan.workdir}): ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " ").trim());
+  }
+}
+
+/**
+ * With an agent user, the launcher's state and log folders are made 0700
+ * (and the worker log 0640) at start, whatever an earlier setup left: what
+ * keeps the agents out is these modes.
+ */
+export function securePrivatePaths(config: Pick<LauncherConfig, "agentUser" | "stateDir" | "logDir" | "workerLog">): void {
+  if (!config.agentUser) return;
+  for (const dir of [config.stateDir, config.logDir]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  if (config.workerLog !== "-" && existsSync(config.workerLog)) chmodSync(config.workerLog, 0o640);
 }
 
 /**
@@ -86,6 +168,12 @@ export function thisHost(config: LauncherConfig): LaunchHost {
  * a full disk is a refusal, before any agent runs), then the detached agent.
  */
 export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promise<{ ok: true; record: LaunchRecord } | ({ ok: false } & LaunchRefusal)> {
+  try {
+    prepareAgentFiles(plan);
+  } catch (error) {
+    if (error instanceof AgentSetupError) return { ok: false, reason: error.message, evidence: `worker: ${config.workerId}\nOPS_WORKDIR_ROOTS=${config.workdirRoots.join(",")}` };
+    throw error;
+  }
   let fds: { outFd: number; errFd: number };
   try {
     fds = prepareLogs(config.logDir, plan.files, plan.prompt);
@@ -95,7 +183,7 @@ export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promis
   }
   let spawned: { pid: number; procStart?: string | undefined };
   try {
-    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files, stdinPath: plan.stdinPath }, fds);
+    spawned = await spawnDetached({ argv: plan.argv, cwd: plan.workdir, env: plan.env, files: plan.files, stdinPath: plan.stdinPath, runAs: plan.runAs }, fds);
   } catch (error) {
     return { ok: false, reason: `failed to start agent ${plan.command.program}: ${(error as Error).message}` };
   }
@@ -115,7 +203,8 @@ export async function startRun(plan: LaunchPlan, config: LauncherConfig): Promis
 }
 
 /**
- * Starts the agent detached: its own process group (the wrapper leads it),
+ * Starts the agent detached: its own process group (the wrapper leads it; with
+ * runAs the wrapper starts the agent as that user, primary group only),
  * stdin from /dev/null (so a CLI that reads stdin does not hang) or from the
  * prompt file, stdout and stderr straight into the log files. The launcher can
  * die and restart meanwhile.
@@ -131,7 +220,8 @@ export function spawnDetached(req: SpawnRequest, fds: { outFd: number; errFd: nu
     };
     try {
       if (req.stdinPath !== undefined) inFd = openSync(req.stdinPath, "r");
-      child = spawn(process.execPath, [WRAPPER, req.files.exitPath, ...req.argv], {
+      const as = req.runAs ? [`--as=${req.runAs.uid}:${req.runAs.gid}`] : [];
+      child = spawn(process.execPath, [WRAPPER, ...as, req.files.exitPath, ...req.argv], {
         cwd: req.cwd,
         env: req.env,
         detached: true,

@@ -1,7 +1,8 @@
 import { type ApiClient, createApiClient, opsCodeOf } from "./api.ts";
 import { Launcher } from "./daemon.ts";
 import { checkTokenFile } from "./doctor-checks.ts";
-import { ConfigError, dropCredentialEnv, type LauncherConfig, loadConfig } from "./env.ts";
+import { agentUserProblem, ConfigError, dropCredentialEnv, type LauncherConfig, loadConfig } from "./env.ts";
+import { securePrivatePaths } from "./launch.ts";
 import { LaunchState } from "./state.ts";
 import { openWorkerLog, type WorkerLog } from "./worker-log.ts";
 
@@ -9,6 +10,9 @@ let config: LauncherConfig;
 let workerLog: WorkerLog;
 try {
   config = loadConfig();
+  const cannotSwitch = agentUserProblem(config);
+  if (cannotSwitch) throw new ConfigError([cannotSwitch]);
+  securePrivatePaths(config);
   // Read once: from here on no child process can inherit the launcher's credential variables.
   dropCredentialEnv();
   workerLog = openWorkerLog(config.workerLog, { secrets: [config.credential.token] });

@@ -75,13 +75,29 @@ export function findOnPath(program: string, pathEnv: string, cwd = process.cwd()
   return undefined;
 }
 
-/** First line of `<cli> --version`, or undefined when it does not answer in time. */
-export function probeVersion(executable: string, env: Record<string, string>, timeoutMs = 10_000): Promise<string | undefined> {
+/**
+ * First line of `<cli> --version`, or undefined when it does not answer in
+ * time. Run as the agent user when there is one (`runAs`), from `/`: the
+ * program is the agents', possibly in a folder they can write, and root must
+ * never run what an agent could have replaced.
+ */
+export function probeVersion(
+  executable: string,
+  env: Record<string, string>,
+  timeoutMs = 10_000,
+  runAs?: { uid: number; gid: number } | undefined,
+): Promise<string | undefined> {
   return new Promise((resolveVersion) => {
-    execFile(executable, ["--version"], { timeout: timeoutMs, env, maxBuffer: 64 * 1024 }, (error, stdout, stderr) => {
-      const line = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim()).find(Boolean);
-      resolveVersion(error && !line ? undefined : line?.slice(0, 200));
-    });
+    const as = runAs ? { uid: runAs.uid, gid: runAs.gid, cwd: "/" } : {};
+    try {
+      execFile(executable, ["--version"], { timeout: timeoutMs, env, maxBuffer: 64 * 1024, ...as }, (error, stdout, stderr) => {
+        const line = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim()).find(Boolean);
+        resolveVersion(error && !line ? undefined : line?.slice(0, 200));
+      });
+    } catch {
+      // Not allowed to switch to the agent user (a doctor run by hand as someone else): no version.
+      resolveVersion(undefined);
+    }
   });
 }
 
@@ -100,8 +116,8 @@ export interface RuntimeAssessment {
 
 /** Usable = a command for the slug, its program on PATH, and credentials present. */
 export function assessRuntime(slug: string, config: LauncherConfig, launchCommand?: string | null): RuntimeAssessment {
-  const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.home);
-  const credentials = checkCredentials(rule, config.agentBaseEnv);
+  const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.agentHome);
+  const credentials = checkCredentials(rule, config.agentBaseEnv, config.agentUser);
   let command: ResolvedCommand | undefined;
   try {
     command = resolveCommand(slug, launchCommand, config);
@@ -150,7 +166,7 @@ export const slugsWithoutHostCommand = (config: LauncherConfig) => config.slugs.
 export function runtimeCredentialValues(config: LauncherConfig): string[] {
   const values: string[] = [];
   for (const slug of config.slugs) {
-    const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.home);
+    const rule = config.credentialRules[slug] ?? builtinCredentialRule(slug, config.agentHome);
     for (const check of rule) {
       const value = check.kind === "env" ? config.agentBaseEnv[check.name] : undefined;
       if (value) values.push(value);

@@ -75,7 +75,7 @@ export class UsableRuntimes {
       mtime = String(statSync(executable).mtimeMs);
     } catch {}
     const key = `${executable}@${mtime}`;
-    if (!this.versionCache.has(key)) this.versionCache.set(key, await probeVersion(executable, this.deps.config.agentBaseEnv));
+    if (!this.versionCache.has(key)) this.versionCache.set(key, await probeVersion(executable, this.deps.config.agentBaseEnv, undefined, this.deps.config.agentUser));
     return this.versionCache.get(key);
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -97,6 +97,27 @@ describe("credential rules", () => {
     mkdirSync(join(home, ".claude"), { recursive: true });
     writeFileSync(join(home, ".claude/.credentials.json"), "{}");
     expect(checkCredentials(rule, {}).detail).toBe(`login file ${join(home, ".claude/.credentials.json")}`);
+  });
+
+  it("with an agent user, a login file counts only when that user can read it (its uid and primary group)", () => {
+    if (process.getuid?.() !== 0) throw new Error("this case needs root (it hands a file to another uid); CI runs as root");
+    const agentHome = mkdtempSync(join(tmpdir(), "cred-agent-home-"));
+    try {
+      const file = join(agentHome, ".codex/auth.json");
+      mkdirSync(join(agentHome, ".codex"));
+      writeFileSync(file, "{}", { mode: 0o600 });
+      const rule = builtinCredentialRule("codex", agentHome);
+      const reader = { uid: 54321, gid: 54321 };
+      // Root's 0700 folder and 0600 file: root reads it, the agent user would not.
+      expect(checkCredentials(rule, {}).ok).toBe(true);
+      expect(checkCredentials(rule, {}, reader)).toEqual({ ok: false, detail: `none of: OPENAI_API_KEY, CODEX_API_KEY, ${file}` });
+      chmodSync(agentHome, 0o755);
+      chmodSync(join(agentHome, ".codex"), 0o755);
+      chownSync(file, reader.uid, reader.gid);
+      expect(checkCredentials(rule, {}, reader).ok).toBe(true);
+    } finally {
+      rmSync(agentHome, { recursive: true, force: true });
+    }
   });
 
   it("codex needs OPENAI_API_KEY or its auth.json; a custom slug needs nothing unless told", () => {
@@ -234,6 +255,15 @@ describe("launcher process start", () => {
     const result = start({ OPS_SERVICE_TOKEN: "t", OPS_API_BASE: "http://127.0.0.1:3847/trpc", OPS_LAUNCHER_LOG: "-" });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("OPS_API_BASE: must be the REST base URL ending in /api");
+  });
+
+  it("stops at start when OPS_AGENT_USER names root or a missing user, saying what to do", () => {
+    const root = start({ OPS_SERVICE_TOKEN: "t", OPS_LAUNCHER_LOG: "-", OPS_AGENT_USER: "root" });
+    expect(root.status).toBe(2);
+    expect(root.stderr).toContain('OPS_AGENT_USER: "root" is root (uid 0): agents would hold the launcher\'s powers; name an unprivileged user');
+    const missing = start({ OPS_SERVICE_TOKEN: "t", OPS_LAUNCHER_LOG: "-", OPS_AGENT_USER: "no-such-ops-agent" });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('OPS_AGENT_USER: no Unix user "no-such-ops-agent" on this host; create it (useradd --system --create-home no-such-ops-agent)');
   });
 
   it("stops with exit 2 and says how to get a worker token when no credential is set", () => {

@@ -123,4 +123,32 @@ describe("worker:doctor", () => {
     expect(out).toContain("[doctor] PASS all runtimes available");
     expect(status).toBe(0);
   });
+
+  it("warns when agents would run as the launcher's own user, and when OPS_ALLOWED_PROGRAMS holds a shell", () => {
+    const PATH = `${CLI_BIN}:${NODE_DIR}:/usr/bin:/bin`;
+    const work = join(dirs.root, "work");
+    const own = doctor({ PATH, OPS_ALLOWED_PROGRAMS: "codex,/bin/bash,python3", OPS_WORKDIR_ROOTS: work });
+    expect(own.out).toMatch(/agent user\s+WARN\s+agents run as root, the launcher's own user: an agent can read the launcher's token .*set OPS_AGENT_USER/);
+    expect(own.out).toMatch(/allowed programs\s+WARN\s+OPS_ALLOWED_PROGRAMS includes \/bin\/bash, python3: a shell or interpreter/);
+    expect(own.out).toMatch(new RegExp(`workdir roots\\s+OK\\s+working folders must resolve under ${work}; a task without one gets ${work}/task-<id>`));
+    // Warnings: the runtimes are still all there.
+    expect(own.out.trim().split("\n").at(-1)).toBe("[doctor] PASS all runtimes available");
+
+    // With an agent user: the launcher's folders (0700, root's) are private from it; the CLIs under /root are not runnable by it.
+    const isolated = doctor({ PATH, OPS_AGENT_USER: "nobody", OPS_LAUNCHER_LOG: "-", OPS_WORKDIR_ROOTS: work });
+    expect(isolated.out).toMatch(/agent user\s+OK\s+agents run as nobody \(uid 65534, gid 65534, primary group only\)/);
+    expect(isolated.out).toMatch(new RegExp(`agent user\\s+WARN\\s+nobody cannot run ${CLI_BIN}/codex`));
+    // The test's worker log is world-readable (the test-results folder): a FAIL naming it.
+    const exposed = doctor({ PATH, OPS_AGENT_USER: "nobody", OPS_WORKDIR_ROOTS: work });
+    expect(exposed.out).toMatch(/agent user\s+FAIL\s+agents run as nobody, who can read: worker log \S+launcher-worker\S+; make them root-only/);
+    expect(exposed.status).toBe(1);
+    expect(isolated.out).toMatch(/allowed programs\s+OK\s+an agent's launch_command in OPS may run: opencode, claude, codex, hermes/);
+    expect(isolated.out).not.toMatch(/agent user\s+WARN\s+agents run as root/);
+
+    // A root holding the launcher's state, and a missing agent user.
+    expect(doctor({ PATH, OPS_WORKDIR_ROOTS: dirs.root, OPS_LAUNCHER_STATE_DIR: join(dirs.root, "state") }).out).toMatch(/workdir roots\s+WARN\s+OPS_WORKDIR_ROOTS .* holds the launcher's state/);
+    const missing = doctor({ PATH, OPS_AGENT_USER: "no-such-agent-user" });
+    expect(missing.out).toContain('OPS_AGENT_USER: no Unix user "no-such-agent-user" on this host');
+    expect(missing.status).toBe(2);
+  });
 });

@@ -53,12 +53,14 @@ export function launcherEnv(api: SpawnedApi, dirs: LauncherDirs, env: Record<str
     OPS_LAUNCHER_LOG: dirs.workerLog,
     OPS_LAUNCHER_LOG_DIR: dirs.logDir,
     OPS_LAUNCHER_STATE_DIR: dirs.stateDir,
-    OPS_DEFAULT_WORKDIR: dirs.root,
+    OPS_WORKDIR_ROOTS: dirs.root,
     OPS_HEARTBEAT_INTERVAL_MS: "500",
     OPS_EARLY_EXIT_MS: "3000",
     OPS_STOP_GRACE_MS: "2000",
     OPS_POLL_WAIT_MS: "20000",
     FAKE_AGENT_OUT: dirs.out,
+    // Agents get an allowlisted environment: the fake agent's record folder is on the list.
+    OPS_AGENT_ENV_ALLOW: "FAKE_AGENT_OUT",
     ...env,
   };
   return Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));

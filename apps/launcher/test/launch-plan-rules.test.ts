@@ -17,7 +17,7 @@ const config = loadConfig({
   AGENT_CMD_ECHOER: "echoer {prompt}",
   AGENT_CMD_LONG: "long {prompt}",
 });
-const host: LaunchHost = { findOnPath: (program) => `/opt/bin/${program}`, workdirProblem: () => undefined, now: new Date("2026-11-30T06:00:01.234Z") };
+const host: LaunchHost = { findOnPath: (program) => `/opt/bin/${program}`, workdirProblem: () => undefined, realpath: (path) => path, now: new Date("2026-11-30T06:00:01.234Z") };
 const DESCRIPTION = "the task's private text: rotate the database password";
 const claimFor = (slug: string, description = DESCRIPTION) =>
   ({

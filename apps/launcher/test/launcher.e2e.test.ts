@@ -29,16 +29,23 @@ const pwned = join(dirs.root, "pwned");
 beforeAll(async () => {
   api = await spawnApi();
   rest = serviceRest(api);
-  for (const slug of ["fakeok", "fakefail", "fakesleep", "fakestubborn", "fakeecho", "fakegone", "fakenocreds"]) await ensureAgent(rest, slug);
+  for (const slug of ["fakeok", "fakefail", "fakesleep", "fakestubborn", "fakeecho", "fakegone", "fakenocreds", "fakeshell"]) await ensureAgent(rest, slug);
   // The host has a command for fakegone, but the agent's launch_command in OPS (which wins) names a CLI this host lacks.
   const agents = (await rest("GET", "/agents")).body as Array<{ id: number; slug: string }>;
   const gone = agents.find((a) => a.slug === "fakegone")!;
   expect((await rest("PATCH", `/agents/${gone.id}`, { launch_command: "ops-cli-not-installed-here run {prompt}" })).status).toBe(200);
+  // An instance admin's launch_command whose program this host does not allow (a shell): the host's command does not save it.
+  const shell = agents.find((a) => a.slug === "fakeshell")!;
+  expect((await rest("PATCH", `/agents/${shell.id}`, { launch_command: `/bin/sh -c 'id > ${pwned}'` })).status).toBe(200);
   expect((await rest("PUT", "/settings/dispatch_enabled", { value: "true" })).status).toBe(200);
   launcher = await startLauncher(api, dirs, {
     OPS_WORKER_ID: "e2e-worker",
     OPS_MAX_CONCURRENT: "4",
-    SUPPORTED_AGENT_SLUGS: "fakeok,fakefail,fakesleep,fakestubborn,fakeecho,fakegone,fakenocreds,fakenotinstalled",
+    SUPPORTED_AGENT_SLUGS: "fakeok,fakefail,fakesleep,fakestubborn,fakeecho,fakegone,fakenocreds,fakenotinstalled,fakeshell",
+    AGENT_CMD_FAKESHELL: `${FAKE_AGENT} ok {prompt}`,
+    // The launcher's own secrets and an unlisted variable: none may reach an agent.
+    DATABASE_URL: "postgres://launcher:canary-db-password@127.0.0.1/ops",
+    UNLISTED_CANARY: "canary-not-for-agents",
     // Installed but not authenticated, and not installed: neither is usable, so neither is heartbeated or claimed for.
     AGENT_CMD_FAKENOCREDS: `${FAKE_AGENT} ok {prompt}`,
     AGENT_CREDENTIALS_FAKENOCREDS: "env:FAKE_AGENT_KEY_THAT_IS_NOT_SET",
@@ -63,7 +70,7 @@ describe("launcher end to end", () => {
     const health = (await rest("GET", "/dispatch/health")).body;
     const worker = health.workers.find((w: { worker_id: string }) => w.worker_id === "e2e-worker");
     expect(worker).toBeDefined();
-    expect([...worker.agent_slugs].sort()).toEqual(["fakeecho", "fakefail", "fakegone", "fakeok", "fakesleep", "fakestubborn"]);
+    expect([...worker.agent_slugs].sort()).toEqual(["fakeecho", "fakefail", "fakegone", "fakeok", "fakeshell", "fakesleep", "fakestubborn"]);
     expect(worker.cli_versions.fakeok).toBe("fake-agent 0.0.1");
     expect(worker.fresh).toBe(true);
     expect(launcher.output()).toMatch(/"fakenocreds":"installed but not authenticated/);
@@ -104,7 +111,42 @@ describe("launcher end to end", () => {
 
     const seen = await agentRecord(dirs, id);
     expect(seen.env).toMatchObject({ OPS_TASK_ID: String(id), OPS_API_BASE: api.apiBase, has_task_token: true, has_service_token: false });
-    expect(seen.cwd).toBe(dirs.root);
+    // No folder set: the task's own, under the first of OPS_WORKDIR_ROOTS.
+    expect(seen.cwd).toBe(join(dirs.root, `task-${id}`));
+    // The allowlist, as the real agent process saw it.
+    expect(seen.env.names).toEqual(expect.arrayContaining(["PATH", "HOME", "OPS_TASK_TOKEN", "OPS_API_BASE", "FAKE_AGENT_OUT"]));
+    for (const hidden of ["OPS_SERVICE_TOKEN", "DATABASE_URL", "UNLISTED_CANARY", "OPS_LAUNCHER_STATE_DIR", "AGENT_CMD_FAKEOK"]) expect(seen.env.names).not.toContain(hidden);
+  });
+
+  it("a working folder outside OPS_WORKDIR_ROOTS (or a link out of them) blocks the task with the reason, and nothing runs", async () => {
+    const { mkdirSync, symlinkSync } = await import("node:fs");
+    mkdirSync(join(dirs.root, "inside"), { recursive: true });
+    symlinkSync("/etc", join(dirs.root, "inside", "out"));
+    for (const [dir, reason] of [
+      ["/etc", `working folder /etc is outside this host's OPS_WORKDIR_ROOTS (${dirs.root})`],
+      [join(dirs.root, "inside", "out"), `working folder ${join(dirs.root, "inside", "out")} (resolves to /etc) is outside this host's OPS_WORKDIR_ROOTS (${dirs.root})`],
+    ] as const) {
+      const created = await rest("POST", "/tasks", { title: "work in /etc", execution: "interactive", agent_slug: "fakeok", working_dir: dir });
+      expect(created.status, JSON.stringify(created.body)).toBe(200);
+      const id = created.body.id as number;
+      expect((await rest("POST", `/tasks/${id}/dispatch`)).status).toBe(200);
+      const task = await waitForTask(rest, id, (t) => t.status === "waiting", "waiting");
+      expect(task.blocked_reason).toBe(reason);
+      const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; body: string }>;
+      expect(context.find((c) => c.kind === "blocker")?.body).toContain(reason);
+      const runs = (await rest("GET", `/tasks/${id}/runs`)).body as Array<{ reason_code: string | null }>;
+      expect(runs[0]?.reason_code).toBe("WORKDIR_NOT_ALLOWED");
+      expect(existsSync(join(dirs.out, `${id}.json`))).toBe(false);
+    }
+  });
+
+  it("an OPS launch_command whose program this host does not allow blocks the task with the reason, and the shell never runs", async () => {
+    const id = await dispatchTask(rest, { title: "shell please", agent_slug: "fakeshell" });
+    const task = await waitForTask(rest, id, (t) => t.status === "waiting", "waiting");
+    expect(task.blocked_reason).toBe("launch_command program /bin/sh is not allowed on this host; add it to OPS_ALLOWED_PROGRAMS");
+    const context = (await rest("GET", `/tasks/${id}/context`)).body as Array<{ kind: string; body: string }>;
+    expect(context.find((c) => c.kind === "blocker")?.body).toContain("allowed programs (default): opencode, claude, codex, hermes");
+    expect(existsSync(pwned)).toBe(false);
   });
 
   it("an agent that exits at once blocks the task with the exact early-exit signature and the .err.log tail as agent output", async () => {
@@ -143,7 +185,7 @@ describe("launcher end to end", () => {
     expect(seen.args[0]).toContain(`Title: ${title}`);
     expect(seen.args[0]).toContain(description);
     expect(seen.args[0]!.startsWith("You are an AI agent")).toBe(true);
-    expect(seen.args.slice(1)).toEqual([`--task=${id}`, "--model", "qwen3.6", dirs.root]);
+    expect(seen.args.slice(1)).toEqual([`--task=${id}`, "--model", "qwen3.6", join(dirs.root, `task-${id}`)]);
     expect(existsSync(pwned)).toBe(false);
     expect(existsSync(dirs.logDir)).toBe(true);
   });

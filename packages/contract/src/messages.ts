@@ -100,6 +100,8 @@ const BLOCKED_REASON_PATTERNS = {
   agent_stopped: /^(?<why>.+): agent stopped \(signal=(?<signal>[^)]*)\)$/,
   no_exit_record: /^agent process ended without an exit record\b/,
   timed_out: /^agent timed out after (?<minutes>\d+) min$/,
+  program_not_allowed: /^launch_command program (?<program>.+) is not allowed on this host; add it to OPS_ALLOWED_PROGRAMS$/,
+  workdir_not_allowed: /^working folder (?<dir>.+?) (?:\(resolves to (?<real>.+)\) )?is outside this host's OPS_WORKDIR_ROOTS \((?<roots>.*)\)$/,
 } as const;
 
 export type TBlockedReasonCode = keyof typeof BLOCKED_REASON_PATTERNS;

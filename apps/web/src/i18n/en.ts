@@ -195,6 +195,8 @@ export const en: Record<MessageKey, string> = {
   "blocked.agent_stopped": "Agent stopped ({why}; signal {signal}).",
   "blocked.no_exit_record": "The agent process ended without an exit record (killed with its wrapper, or the log folder became unwritable).",
   "blocked.timed_out": "The agent ran past its time limit ({minutes} min): the launcher stopped it.",
+  "blocked.program_not_allowed": "The agent's launch command runs {program}, which this worker does not allow (the host's OPS_ALLOWED_PROGRAMS).",
+  "blocked.workdir_not_allowed": "The working folder {dir} is outside the folders this worker allows ({roots}).",
   "status.backlog": "Backlog",
   "status.next": "Next",
   "status.queued": "Queued",

@@ -212,6 +212,8 @@ export const es = {
   "blocked.agent_stopped": "Agente detenido ({why}; señal {signal}).",
   "blocked.no_exit_record": "El proceso del agente terminó sin registro de salida (matado con su wrapper, o la carpeta de logs dejó de ser escribible).",
   "blocked.timed_out": "El agente superó su límite de tiempo ({minutes} min): el launcher lo detuvo.",
+  "blocked.program_not_allowed": "El comando de lanzamiento del agente ejecuta {program}, que este worker no permite (OPS_ALLOWED_PROGRAMS del host).",
+  "blocked.workdir_not_allowed": "La carpeta de trabajo {dir} está fuera de las carpetas que este worker permite ({roots}).",
   "status.backlog": "Pendiente",
   "status.next": "Siguiente",
   "status.queued": "En cola",

@@ -89,6 +89,8 @@ describe("in Spanish, every code the API answers with", () => {
       agent_stopped: "cancelled: agent stopped (signal=SIGTERM)",
       no_exit_record: "agent process ended without an exit record (killed with its wrapper, or the log folder became unwritable)",
       timed_out: "agent timed out after 120 min",
+      program_not_allowed: "launch_command program /bin/sh is not allowed on this host; add it to OPS_ALLOWED_PROGRAMS",
+      workdir_not_allowed: "working folder /srv/escape (resolves to /etc) is outside this host's OPS_WORKDIR_ROOTS (/srv, /var/lib/ops-agent/ops-workdirs)",
     };
     for (const code of BLOCKED_REASON_CODES) {
       const shown = blockedReasonText(es, written[code]);

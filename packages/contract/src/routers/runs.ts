@@ -31,6 +31,8 @@ export const FAILED_RUN_OUTCOMES = ["failed", "early_exit", "timed_out", "cancel
 export const RUN_REASON_CODES = {
   RUNTIME_MISSING: "the agent's CLI is not installed on the worker ({cli})",
   LAUNCH_REFUSED: "the worker could not start the agent",
+  PROGRAM_NOT_ALLOWED: "the agent's launch_command names a program this worker does not allow (OPS_ALLOWED_PROGRAMS)",
+  WORKDIR_NOT_ALLOWED: "the working folder is not under this worker's OPS_WORKDIR_ROOTS",
   EARLY_EXIT: "the agent exited soon after its start (code={code}, signal={signal})",
   AGENT_FAILED: "the agent exited with code={code}, signal={signal} after {seconds}s",
   NO_EXIT_RECORD: "the agent ended without an exit record",
