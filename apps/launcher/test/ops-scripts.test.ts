@@ -98,6 +98,17 @@ describe("ops files", () => {
     const example = readFileSync(join(REPO_ROOT, "deploy/env/launcher.env.example"), "utf8");
     expect(example).toMatch(/^OPS_WORKER_TOKEN_FILE=\/etc\/ops-dispatch\/worker-token$/m);
     expect(example).not.toMatch(/^OPS_(SERVICE|WORKER)_TOKEN=/m);
+    // Agents run as their own user, in working folders the unit lets them write, with CLIs they can reach; the
+    // launcher chowns nothing (the agent user makes its own files), so it keeps no CAP_CHOWN/CAP_FOWNER.
+    expect(unit).not.toMatch(/^CapabilityBoundingSet=.*\bCAP_(CHOWN|FOWNER)\b/m);
+    expect(example).toMatch(/^OPS_AGENT_USER=ops-agent$/m);
+    const roots = /^OPS_WORKDIR_ROOTS=(.+)$/m.exec(example)?.[1]?.split(",") ?? [];
+    const writable = /^ReadWritePaths=(.+)$/m.exec(unit)?.[1]?.split(/\s+/).map((p) => p.replace(/^-/, "")) ?? [];
+    expect(writable).toContain("/home/ops-agent");
+    expect(roots.length).toBeGreaterThan(0);
+    for (const root of roots) expect(writable.some((w) => root === w || root.startsWith(`${w}/`)), `${root} is not under the unit's ReadWritePaths=`).toBe(true);
+    expect(example).not.toMatch(/^OPS_DEFAULT_WORKDIR=/m);
+    expect(/^PATH=(.+)$/m.exec(example)?.[1]).not.toMatch(/(^|:)\/root\//);
   });
 });
 
