@@ -9,11 +9,16 @@
 #   2. write the credentials into the OPS Center env file (mode 0600; other lines are kept)
 #   3. restart ops-center.service: the API applies OPS_ADMIN_USER/OPS_ADMIN_PASSWORD and
 #      stores OPS_SERVICE_TOKEN as ops_settings.service_api_token at start
-#   4. give this host's launcher its own worker token instead of the service token: keep the one in
+#   4. isolate the agents from the launcher (docs/launcher.md "Isolating agents from their launcher"):
+#      create the agent user if missing (useradd --system --create-home --shell /usr/sbin/nologin),
+#      create its working-folder root(s) owned by it (0750), set OPS_AGENT_USER and OPS_WORKDIR_ROOTS in
+#      the launcher env file unless already set there, and make the launcher's state and log folders
+#      root-only (0700); a second run changes nothing
+#   5. give this host's launcher its own worker token instead of the service token: keep the one in
 #      OPS_WORKER_TOKEN_FILE if the API accepts it for this worker id, else issue one
 #      (POST /api/workers/tokens with the service token) and write it there (root-only, 0600); the
 #      launcher env file gets OPS_WORKER_TOKEN_FILE and loses OPS_SERVICE_TOKEN (other lines kept)
-#   5. restart ops-dispatch-launcher.service, run worker:doctor with the worker token
+#   6. restart ops-dispatch-launcher.service, run worker:doctor with the worker token
 # dispatch_enabled is never changed here: it is printed so the operator can decide.
 # Tokens never reach the command line of curl (headers are read from 0600 files) nor the output.
 #
@@ -24,6 +29,9 @@
 #   OPS_WORKER_TOKEN_FILE default /etc/ops-dispatch/worker-token (the unit loads it: LoadCredential=)
 #   OPS_WORKER_ID         default: OPS_WORKER_ID in the launcher env file, else <hostname>-launcher
 #   OPS_WORKER_WORKSPACES workspaces a newly issued token serves, comma-separated ids; default the whole instance
+#   OPS_AGENT_USER        the Unix user agents run as, default ops-agent (the launcher env file's value wins)
+#   OPS_WORKDIR_ROOTS     working-folder roots for a launcher env file without one (comma-separated, ~/ is the
+#                         agent user's home); default ~/work of the agent user (/home/ops-agent/work)
 #   SYSTEMCTL, GIT, PNPM  the commands used (for dry runs and tests)
 # Options:
 #   --skip-pull           deploy the checkout as it is
@@ -171,6 +179,37 @@ if [[ ! "$worker_id" =~ ^[A-Za-z0-9._:@-]{1,200}$ ]]; then
   exit 2
 fi
 
+# env_file_value FILE KEY: KEY's value in a systemd env file (last one wins, quotes dropped), empty when absent.
+env_file_value() {
+  [[ -f "$1" ]] || return 0
+  sed -n -E 's/^(export[[:space:]]+)?'"$2"'=["'"'"']?([^"'"'"']*)["'"'"']?[[:space:]]*$/\2/p' "$1" | tail -n 1
+}
+
+# The agent user: the launcher env file's OPS_AGENT_USER when set (what the launcher uses), else this script's.
+file_agent_user="$(env_file_value "$launcher_env" OPS_AGENT_USER)"
+agent_user="${file_agent_user:-${OPS_AGENT_USER:-ops-agent}}"
+if [[ -n "$file_agent_user" && -n "${OPS_AGENT_USER:-}" && "$OPS_AGENT_USER" != "$file_agent_user" ]]; then
+  echo "[deploy] OPS_AGENT_USER=$OPS_AGENT_USER differs from OPS_AGENT_USER=$file_agent_user in $launcher_env; unset one of them or make them equal" >&2
+  exit 2
+fi
+if [[ ! "$agent_user" =~ ^[a-z_][a-z0-9_-]{0,30}$ ]]; then
+  echo "[deploy] OPS_AGENT_USER must be a Unix user name (lowercase letters, digits, _ and -, at most 31): $agent_user" >&2
+  exit 2
+fi
+if [[ "$agent_user" == root ]]; then
+  echo "[deploy] OPS_AGENT_USER must not be root: agents would hold the launcher's powers" >&2
+  exit 2
+fi
+# Working-folder roots: the file's OPS_WORKDIR_ROOTS, else its deprecated OPS_DEFAULT_WORKDIR (kept, with a
+# note), else this script's OPS_WORKDIR_ROOTS or ~/work of the agent user, which is then written to the file.
+roots_in_file="$(env_file_value "$launcher_env" OPS_WORKDIR_ROOTS)"
+roots_var=OPS_WORKDIR_ROOTS
+if [[ -z "$roots_in_file" ]]; then
+  roots_in_file="$(env_file_value "$launcher_env" OPS_DEFAULT_WORKDIR)"
+  [[ -z "$roots_in_file" ]] || roots_var=OPS_DEFAULT_WORKDIR
+fi
+roots_text="${roots_in_file:-${OPS_WORKDIR_ROOTS:-~/work}}"
+
 # Temporary header files (0600) so no token shows in the process list; removed on exit.
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -218,7 +257,81 @@ until [[ "$code" == "200" ]]; do
 done
 step "API accepts the new service token"
 
-# 4) The launcher's own worker token: an instance admin credential (the service token) stays off worker hosts.
+# 4) Agents as their own Unix user, in working folders it owns; the launcher's files stay root's.
+if ! getent passwd "$agent_user" >/dev/null; then
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "[deploy] ERROR: no Unix user $agent_user and this script is not root, so it cannot create it (run it as root)" >&2
+    exit 1
+  fi
+  useradd --system --create-home --shell /usr/sbin/nologin "$agent_user"
+  step "created the agent user $agent_user (system user, no login shell)"
+else
+  step "agent user $agent_user exists; kept"
+fi
+IFS=: read -r _ _ agent_uid agent_gid _ agent_home _ <<<"$(getent passwd "$agent_user")"
+if [[ "$agent_uid" == 0 ]]; then
+  echo "[deploy] ERROR: $agent_user has uid 0: agents would hold the launcher's powers; name an unprivileged user in OPS_AGENT_USER" >&2
+  exit 1
+fi
+if [[ -z "$agent_home" || "$agent_home" != /* ]]; then
+  echo "[deploy] ERROR: $agent_user has no home folder (agents keep their CLI logins there); usermod --home /home/$agent_user --move-home $agent_user" >&2
+  exit 1
+fi
+if [[ ! -d "$agent_home" ]]; then
+  install -d -m 0750 -o "$agent_uid" -g "$agent_gid" "$agent_home"
+  step "created $agent_user's home $agent_home (0750)"
+fi
+IFS=, read -r -a roots <<<"$roots_text"
+expanded_roots=()
+for root in "${roots[@]}"; do
+  root="${root#"${root%%[![:space:]]*}"}"
+  root="${root%"${root##*[![:space:]]}"}"
+  [[ -n "$root" ]] || continue
+  case "$root" in
+    \~) root="$agent_home" ;;
+    \~/*) root="$agent_home/${root#\~/}" ;;
+  esac
+  if [[ "$root" != /* || "$root" == / ]]; then
+    echo "[deploy] ERROR: $roots_var: \"$root\" must be an absolute folder other than / (or start with ~/)" >&2
+    exit 1
+  fi
+  expanded_roots+=("$root")
+  if [[ ! -e "$root" ]]; then
+    mkdir -p "$(dirname "$root")"
+    install -d -m 0750 -o "$agent_uid" -g "$agent_gid" "$root"
+    step "created the working-folder root $root (owner $agent_user, 0750)"
+  elif [[ "$(stat -c %u "$root")" != "$agent_uid" ]]; then
+    # An existing folder of someone else's is never taken over (it may be /root or a shared checkout).
+    step "WARNING: the working-folder root $root is owned by uid $(stat -c %u "$root"), not $agent_user: agents cannot create their task folders there; chown $agent_user: $root or name another root"
+  fi
+done
+if [[ -z "$file_agent_user" ]]; then
+  set_env_var "$launcher_env" OPS_AGENT_USER "$agent_user"
+  step "launcher env $launcher_env: OPS_AGENT_USER=$agent_user"
+fi
+if [[ -z "$roots_in_file" ]]; then
+  set_env_var "$launcher_env" OPS_WORKDIR_ROOTS "$roots_text"
+  step "launcher env $launcher_env: OPS_WORKDIR_ROOTS=$roots_text (${expanded_roots[*]})"
+elif [[ "$roots_var" == OPS_DEFAULT_WORKDIR ]]; then
+  step "launcher env $launcher_env keeps the deprecated OPS_DEFAULT_WORKDIR=$roots_in_file as the working-folder root; rename it to OPS_WORKDIR_ROOTS"
+fi
+# The launcher's own folders: only root reads them (its state holds run records, its logs the agents' output).
+state_dir="$(env_file_value "$launcher_env" OPS_LAUNCHER_STATE_DIR)"
+log_dir="$(env_file_value "$launcher_env" OPS_LAUNCHER_LOG_DIR)"
+state_dir="${state_dir:-~/.ops-launcher-state}"
+log_dir="${log_dir:-~/.ops-launcher-logs}"
+for dir in "$state_dir" "$log_dir"; do
+  case "$dir" in \~/*) dir="$HOME/${dir#\~/}" ;; esac
+  mkdir -p "$dir"
+  chmod 0700 "$dir"
+done
+# Agents on PATH: a CLI under /root is out of the agent user's reach.
+launcher_path="$(env_file_value "$launcher_env" PATH)"
+if [[ "$launcher_path" == *"/root/"* ]]; then
+  step "WARNING: PATH in $launcher_env has folders under /root, which $agent_user cannot reach; install the CLIs with OPS_AGENT_CLI_DIR=/opt/ops-agent-clis bash scripts/install-agent-clis.sh and put /opt/ops-agent-clis/node_modules/.bin on PATH"
+fi
+
+# 5) The launcher's own worker token: an instance admin credential (the service token) stays off worker hosts.
 service_header="$(header_file service "X-OPS-Service-Token" "$OPS_SERVICE_TOKEN")"
 kept=0
 if [[ -s "$token_file" ]]; then
@@ -257,7 +370,12 @@ set_env_var "$launcher_env" OPS_WORKER_TOKEN_FILE "$token_file"
 remove_env_var "$launcher_env" OPS_SERVICE_TOKEN
 remove_env_var "$launcher_env" OPS_WORKER_TOKEN
 
-# 5) Launcher with its worker token, then the host check (as the launcher authenticates: no service token).
+# The env and token files: root-only, whatever an earlier setup left.
+for file in "$center_env" "$launcher_env" "$token_file"; do
+  [[ ! -f "$file" ]] || chmod 0600 "$file"
+done
+
+# 6) Launcher with its worker token, then the host check (as the launcher authenticates: no service token).
 step "restarting ops-dispatch-launcher.service"
 "$systemctl_cmd" restart ops-dispatch-launcher.service
 step "running worker:doctor"

@@ -98,6 +98,17 @@ describe("ops files", () => {
     const example = readFileSync(join(REPO_ROOT, "deploy/env/launcher.env.example"), "utf8");
     expect(example).toMatch(/^OPS_WORKER_TOKEN_FILE=\/etc\/ops-dispatch\/worker-token$/m);
     expect(example).not.toMatch(/^OPS_(SERVICE|WORKER)_TOKEN=/m);
+    // Agents run as their own user, in working folders the unit lets them write, with CLIs they can reach; the
+    // launcher chowns nothing (the agent user makes its own files), so it keeps no CAP_CHOWN/CAP_FOWNER.
+    expect(unit).not.toMatch(/^CapabilityBoundingSet=.*\bCAP_(CHOWN|FOWNER)\b/m);
+    expect(example).toMatch(/^OPS_AGENT_USER=ops-agent$/m);
+    const roots = /^OPS_WORKDIR_ROOTS=(.+)$/m.exec(example)?.[1]?.split(",") ?? [];
+    const writable = /^ReadWritePaths=(.+)$/m.exec(unit)?.[1]?.split(/\s+/).map((p) => p.replace(/^-/, "")) ?? [];
+    expect(writable).toContain("/home/ops-agent");
+    expect(roots.length).toBeGreaterThan(0);
+    for (const root of roots) expect(writable.some((w) => root === w || root.startsWith(`${w}/`)), `${root} is not under the unit's ReadWritePaths=`).toBe(true);
+    expect(example).not.toMatch(/^OPS_DEFAULT_WORKDIR=/m);
+    expect(/^PATH=(.+)$/m.exec(example)?.[1]).not.toMatch(/(^|:)\/root\//);
   });
 });
 
@@ -230,7 +241,16 @@ describe("scripts/pilot-dispatch-task.sh", () => {
 
 describe("scripts/deploy-auth-hardening.sh", () => {
   const stubs = mkdtempSync(join(tmpdir(), "deploy-stubs-"));
-  afterAll(() => rmSync(stubs, { recursive: true, force: true }));
+  // The script creates a real Unix user for the agents (issue 13): a name of this run's own, removed with its home after.
+  const agentUser = `ops-deploy-t${process.pid % 100000}`;
+  afterAll(() => {
+    rmSync(stubs, { recursive: true, force: true });
+    if (spawnSync("getent", ["passwd", agentUser]).status === 0) {
+      const removed = spawnSync("userdel", ["--remove", agentUser], { encoding: "utf8" });
+      if (removed.status !== 0) throw new Error(`could not remove the test user ${agentUser}: ${removed.stderr}`);
+    }
+  });
+  const passwdEntry = () => spawnSync("getent", ["passwd", agentUser], { encoding: "utf8" }).stdout.trim();
   const calls = join(stubs, "calls.log");
   // What the doctor ran with: the worker token file, never the service token.
   const doctorEnv = join(stubs, "doctor-env.log");
@@ -251,6 +271,7 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     OPS_CENTER_ENV_FILE: centerEnv,
     OPS_LAUNCHER_ENV_FILE: launcherEnvFile,
     OPS_WORKER_TOKEN_FILE: workerTokenFile,
+    OPS_AGENT_USER: agentUser,
     SYSTEMCTL: join(stubs, "systemctl"),
     GIT: join(stubs, "git"),
     PNPM: join(stubs, "pnpm"),
@@ -303,13 +324,35 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     expect(scriptList![1]!.split(/\s+/).filter(Boolean).sort()).toEqual(apiWords.sort());
   });
 
-  it("deploys: code, migrations, build, credentials in 0600 env files, a worker token for the launcher, restarts, token check, doctor", async () => {
+  it("deploys: code, migrations, build, credentials in 0600 env files, an agent user and its working root, a worker token for the launcher, restarts, token check, doctor", async () => {
+    if (process.getuid?.() !== 0) throw new Error("this test creates a Unix user (useradd) for the agents and must run as root, as CI does");
+    expect(passwdEntry(), `the test user ${agentUser} is left over from an earlier run; userdel --remove ${agentUser}`).toBe("");
     mkdirSync(join(stubs, "etc"), { recursive: true });
     writeFileSync(centerEnv, "PORT=3847\nOPS_ADMIN_PASSWORD=old-password\n");
-    // The runbook's launcher env: the service token, and the host's worker id.
-    writeFileSync(launcherEnvFile, `PATH=/usr/bin:/bin\nOPS_SERVICE_TOKEN=${api.serviceToken}\nOPS_WORKER_ID="deploy-host"\n`);
+    // The runbook's launcher env: the service token, and the host's worker id; state and log folders an earlier setup left open.
+    const stateDir = join(stubs, "state");
+    const logDir = join(stubs, "logs");
+    mkdirSync(logDir, { mode: 0o755 });
+    chmodSync(logDir, 0o755);
+    writeFileSync(
+      launcherEnvFile,
+      `PATH=/usr/bin:/bin\nOPS_SERVICE_TOKEN=${api.serviceToken}\nOPS_WORKER_ID="deploy-host"\nOPS_LAUNCHER_STATE_DIR=${stateDir}\nOPS_LAUNCHER_LOG_DIR=${logDir}\n`,
+    );
     const run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod"], deployEnv());
     expect(run.code, run.out).toBe(0);
+    // Agents get a system user of their own, without a login shell, and a working root it owns (0750) in its home.
+    expect(run.out).toContain(`created the agent user ${agentUser} (system user, no login shell)`);
+    const [, , uid, gid, , home, shell] = passwdEntry().split(":");
+    expect(Number(uid)).toBeGreaterThan(0);
+    expect(shell).toBe("/usr/sbin/nologin");
+    const workRoot = join(home!, "work");
+    const root = statSync(workRoot);
+    expect(root.isDirectory()).toBe(true);
+    expect([root.uid, root.gid, root.mode & 0o777]).toEqual([Number(uid), Number(gid), 0o750]);
+    expect(statSync(home!).uid).toBe(Number(uid));
+    // The launcher's own folders are root-only.
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    expect(statSync(logDir).mode & 0o777).toBe(0o700);
     expect(run.out).toContain("API accepts the new service token");
     expect(run.out).toMatch(new RegExp(`issued worker token #\\d+ for worker deploy-host \\(serves the whole instance\\) into ${workerTokenFile} \\(mode 0600\\)`));
     const center = readFileSync(centerEnv, "utf8");
@@ -320,7 +363,11 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     // nginx on this host (docs/nginx.md): the proxy's address, never "trust every hop".
     expect(center).toContain("TRUST_PROXY=127.0.0.1");
     // The launcher keeps its other lines, loses the service token, and points at its own token file.
-    expect(readFileSync(launcherEnvFile, "utf8")).toBe(`PATH=/usr/bin:/bin\nOPS_WORKER_ID="deploy-host"\nOPS_WORKER_TOKEN_FILE=${workerTokenFile}\n`);
+    // The launcher keeps its other lines, loses the service token, points at its own token file, and runs agents
+    // as the agent user in ~/work of that user.
+    expect(readFileSync(launcherEnvFile, "utf8")).toBe(
+      `PATH=/usr/bin:/bin\nOPS_WORKER_ID="deploy-host"\nOPS_LAUNCHER_STATE_DIR=${stateDir}\nOPS_LAUNCHER_LOG_DIR=${logDir}\nOPS_AGENT_USER=${agentUser}\nOPS_WORKDIR_ROOTS=~/work\nOPS_WORKER_TOKEN_FILE=${workerTokenFile}\n`,
+    );
     expect(statSync(centerEnv).mode & 0o777).toBe(0o600);
     expect(statSync(launcherEnvFile).mode & 0o777).toBe(0o600);
     expect(statSync(workerTokenFile).mode & 0o777).toBe(0o600);
@@ -342,12 +389,27 @@ describe("scripts/deploy-auth-hardening.sh", () => {
     ]);
   });
 
-  it("keeps a worker token the API accepts, and replaces one it does not", async () => {
+  it("keeps a worker token the API accepts, and replaces one it does not; a second run leaves the agent user, its root and the env file as they are", async () => {
     const first = readFileSync(workerTokenFile, "utf8").trim();
+    const home = passwdEntry().split(":")[5]!;
+    const snapshot = () => {
+      const root = statSync(join(home, "work"));
+      return { passwd: passwdEntry(), root: [root.ino, root.uid, root.gid, root.mode], launcherEnv: readFileSync(launcherEnvFile, "utf8") };
+    };
+    const before = snapshot();
     let run = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod", "--skip-pull", "--skip-build"], deployEnv());
     expect(run.code, run.out).toBe(0);
     expect(run.out).toContain(`the worker token in ${workerTokenFile} is valid for worker deploy-host; kept`);
     expect(readFileSync(workerTokenFile, "utf8").trim()).toBe(first);
+    expect(run.out).toContain(`agent user ${agentUser} exists; kept`);
+    expect(run.out).not.toMatch(/created the|OPS_AGENT_USER=|OPS_WORKDIR_ROOTS=/);
+    expect(snapshot()).toEqual(before);
+
+    // The launcher env file's agent user is the one used: another one on the command line is refused, nothing changed.
+    const refused = await runScript(DEPLOY, ["--repo-path", REPO_ROOT, "--confirm-prod", "--skip-pull", "--skip-build"], { ...deployEnv(), OPS_AGENT_USER: "someone-else" });
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain(`OPS_AGENT_USER=someone-else differs from OPS_AGENT_USER=${agentUser} in ${launcherEnvFile}`);
+    expect(snapshot()).toEqual(before);
 
     // Revoked in Ajustes → Workers: the next deploy issues a new one, for the workspaces asked for.
     const listed = (await rest("GET", "/workers/tokens")).body as { id: number; worker_id: string }[];
