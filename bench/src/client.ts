@@ -2,6 +2,8 @@ import type { AppRouter } from "@ops/contract";
 import { Agent, request } from "node:http";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { inferRouterInputs } from "@trpc/server";
+// The launcher's own transport, so this row measures what launchers do.
+import { httpFetch } from "../../apps/launcher/src/http-fetch.ts";
 
 type DispatchInputs = inferRouterInputs<AppRouter>["dispatch"];
 
@@ -77,10 +79,10 @@ export function restClient(apiBase: string, token: string): DispatchClient & { c
   };
 }
 
-/** The typed tRPC client the launcher uses (httpLink, one request per call). */
+/** The typed tRPC client the launcher uses (httpLink over its node:http fetch, one request per call). */
 export function trpcClient(baseUrl: string, token: string): DispatchClient {
   const client = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${baseUrl}/trpc`, headers: { "x-ops-service-token": token } })],
+    links: [httpLink({ url: `${baseUrl}/trpc`, headers: { "x-ops-service-token": token }, fetch: httpFetch })],
   });
   const d = client.dispatch as any;
   return {

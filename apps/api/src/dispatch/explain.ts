@@ -5,7 +5,7 @@ import type { Principal } from "../auth/principal.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 import { getTaskFor } from "../domain/task-rows.ts";
 import { countInFlight } from "./claim.ts";
-import { listWorkers } from "./health.ts";
+import { listFreshWorkers } from "./health.ts";
 import { workerAcceptsModel } from "./model-match.ts";
 
 /**
@@ -40,7 +40,7 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
   }
 
   if (agent) {
-    const fresh = (await listWorkers(db, settings.workerStaleSeconds)).filter((w) => w.fresh);
+    const fresh = await listFreshWorkers(db, settings.workerStaleSeconds);
     const serving = fresh.filter((w) => w.workspace_ids === null || w.workspace_ids.includes(task.workspaceId));
     const withSlug = serving.filter((w) => w.agent_slugs.includes(agent.slug));
     const withModel = withSlug.filter((w) => workerAcceptsModel(task.model, w.models));

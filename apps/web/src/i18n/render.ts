@@ -10,7 +10,9 @@ export function problemText(t: Translate, problem: TProblem, family: "problem" |
       ? "reason.NOT_QUEUED.inFlight"
       : family === "reason" && problem.code === "CAPACITY" && params.agent
         ? "reason.CAPACITY.agent"
-        : undefined;
+        : family === "problem" && problem.code === "WORKER_USES_SERVICE_TOKEN" && Number(params.more) > 0
+          ? "problem.WORKER_USES_SERVICE_TOKEN.more"
+          : undefined;
   const key = knownKey(variant ?? `${family}.${problem.code}`);
   return key ? t(key, localise(t, params)) : problem.message;
 }
