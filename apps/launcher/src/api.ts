@@ -1,11 +1,11 @@
 import { type AppRouter, SERVICE_TOKEN_HEADER } from "@ops/contract";
-import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
-import { httpFetch } from "./http-fetch.ts";
+import { createTRPCClient, TRPCClientError } from "@trpc/client";
+import { launcherLink } from "./trpc-link.ts";
 
 /** The typed client, built from the contract alone (nothing from apps/api). */
 export function createApiClient(trpcUrl: string, serviceToken: string) {
   return createTRPCClient<AppRouter>({
-    links: [httpLink({ url: trpcUrl, headers: { [SERVICE_TOKEN_HEADER]: serviceToken }, fetch: httpFetch })],
+    links: [launcherLink({ url: trpcUrl, headers: { [SERVICE_TOKEN_HEADER]: serviceToken } })],
   });
 }
 export type ApiClient = ReturnType<typeof createApiClient>;
