@@ -161,3 +161,49 @@ describe("GET /dispatch/workers", () => {
     expect((await api.restAs({})("GET", "/dispatch/workers")).status).toBe(401);
   });
 });
+
+describe("the dispatch explanation at fleet size", () => {
+  async function queued(slug: string): Promise<number> {
+    const created = await api.rest("POST", "/tasks", { workspace_id: 1, title: `fleet ${slug}`, execution: "interactive", agent_slug: slug });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    expect((await api.rest("POST", `/tasks/${created.body.id}/dispatch`)).status).toBe(200);
+    return created.body.id;
+  }
+  afterAll(async () => {
+    await sqlRows(api, "update tasks set status = 'done' where title like 'fleet %'");
+  });
+
+  it("names five workers where the runtime is not usable and counts the rest", async () => {
+    const id = await queued("claudecode");
+    await sqlRows(
+      api,
+      `insert into worker_heartbeats (worker_id, hostname, pid, version, agent_slugs, models, running_task_ids, free_slots, runtimes)
+       select 'vm-' || lpad(i::text, 4, '0'), 'h', i, 't', array['codex'], '{}', '{}', 1,
+              '[{"slug":"claudecode","state":"not_authenticated","reason":"no key","version":null}]'::jsonb
+       from generate_series(1, 80) i`,
+    );
+    const reasons: Body[] = (await api.rest("GET", `/tasks/${id}/dispatch-explanation`)).body.reasons;
+    const unusable = reasons.filter((r) => r.code === "RUNTIME_NOT_USABLE");
+    expect(unusable.map((r) => r.params.worker)).toEqual(["vm-0001", "vm-0002", "vm-0003", "vm-0004", "vm-0005"]);
+    expect(reasons.find((r) => r.code === "RUNTIME_NOT_USABLE_MORE")).toEqual({
+      code: "RUNTIME_NOT_USABLE_MORE",
+      message: "and 75 more worker(s) where claudecode is not usable",
+      params: { slug: "claudecode", count: 75 },
+    });
+  });
+
+  it("says every matching worker is busy with five names and the count of the rest", async () => {
+    const id = await queued("codex");
+    await sqlRows(
+      api,
+      `insert into worker_heartbeats (worker_id, hostname, pid, version, agent_slugs, models, running_task_ids, free_slots)
+       select 'vm-' || lpad(i::text, 4, '0'), 'h', i, 't', array['codex'], '{}', '{}', 0 from generate_series(1, 30) i`,
+    );
+    const reasons: Body[] = (await api.rest("GET", `/tasks/${id}/dispatch-explanation`)).body.reasons;
+    expect(reasons.find((r) => r.code === "NO_FREE_SLOT")).toEqual({
+      code: "NO_FREE_SLOT",
+      message: "every matching worker is busy (vm-0001, vm-0002, vm-0003, vm-0004, vm-0005, and 25 more)",
+      params: { workers: ["vm-0001", "vm-0002", "vm-0003", "vm-0004", "vm-0005"], more: 25 },
+    });
+  });
+});

@@ -12,7 +12,9 @@ export function problemText(t: Translate, problem: TProblem, family: "problem" |
         ? "reason.CAPACITY.agent"
         : family === "problem" && problem.code === "WORKER_USES_SERVICE_TOKEN" && Number(params.more) > 0
           ? "problem.WORKER_USES_SERVICE_TOKEN.more"
-          : undefined;
+          : family === "reason" && problem.code === "NO_FREE_SLOT" && Number(params.more) > 0
+            ? "reason.NO_FREE_SLOT.more"
+            : undefined;
   const key = knownKey(variant ?? `${family}.${problem.code}`);
   return key ? t(key, localise(t, params)) : problem.message;
 }
