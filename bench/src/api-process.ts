@@ -22,6 +22,8 @@ export interface SpawnedApi {
   baseUrl: string;
   apiBase: string;
   serviceToken: string;
+  /** The API process (its CPU time is read from /proc by the lifecycle probe). */
+  pid: number;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -31,11 +33,11 @@ export interface SpawnedApi {
  * kill reaches the server itself) on a PostgreSQL database and waits until it
  * answers.
  */
-export async function spawnApi(options: { databaseUrl: string; env?: Record<string, string> }): Promise<SpawnedApi> {
+export async function spawnApi(options: { databaseUrl: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<SpawnedApi> {
   const port = await freePort();
   const serviceToken = `bench-service-token-${port}-0123456789abcdef`;
   let out = "";
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/api/src/main.ts")], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", join(REPO_ROOT, "apps/api/src/main.ts")], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -69,6 +71,7 @@ export async function spawnApi(options: { databaseUrl: string; env?: Record<stri
     baseUrl: `http://127.0.0.1:${port}`,
     apiBase: `http://127.0.0.1:${port}/api`,
     serviceToken,
+    pid: child.pid ?? 0,
     output: () => out,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return;

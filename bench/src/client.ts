@@ -1,7 +1,9 @@
 import type { AppRouter } from "@ops/contract";
 import { Agent, request } from "node:http";
-import { createTRPCClient, httpLink } from "@trpc/client";
+import { createTRPCClient } from "@trpc/client";
 import type { inferRouterInputs } from "@trpc/server";
+// The launcher's own link and transport, so this row measures what launchers do.
+import { launcherLink } from "../../apps/launcher/src/trpc-link.ts";
 
 type DispatchInputs = inferRouterInputs<AppRouter>["dispatch"];
 
@@ -77,10 +79,10 @@ export function restClient(apiBase: string, token: string): DispatchClient & { c
   };
 }
 
-/** The typed tRPC client the launcher uses (httpLink, one request per call). */
+/** The typed tRPC client the launcher uses (its link over node:http keep-alive, one request per call). */
 export function trpcClient(baseUrl: string, token: string): DispatchClient {
   const client = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${baseUrl}/trpc`, headers: { "x-ops-service-token": token } })],
+    links: [launcherLink({ url: `${baseUrl}/trpc`, headers: { "x-ops-service-token": token } })],
   });
   const d = client.dispatch as any;
   return {

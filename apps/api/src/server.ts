@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import type { OpsDatabase } from "@ops/db";
-import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ServiceTokenVerifier } from "./auth/authenticate.ts";
@@ -15,7 +14,7 @@ import type { Env, TrustProxy } from "./env.ts";
 import { implementation } from "./procedures/index.ts";
 import { registerRestRoutes, restError } from "./rest/adapter.ts";
 import { buildOpenApiDocument } from "./rest/openapi.ts";
-import { createRequestContext } from "./trpc/create-context.ts";
+import { registerTrpc } from "./trpc/fastify.ts";
 import { buildAppRouter } from "./trpc/router.ts";
 import { TRPCError } from "@trpc/server";
 
@@ -171,21 +170,7 @@ export async function buildServer(env: Env, database: OpsDatabase, log: Logger):
     return reply.code(status).send({ error: { code, message } });
   });
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: "/trpc",
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({
-        req,
-        res,
-        info,
-      }: {
-        req: Parameters<typeof createRequestContext>[1];
-        res: Parameters<typeof createRequestContext>[2];
-        info: { calls: readonly unknown[] };
-      }) => createRequestContext(deps, req, res, info.calls.length),
-    },
-  });
+  await registerTrpc(app, deps, appRouter);
 
   registerRestRoutes(app, deps, appRouter);
   app.get("/api/openapi.json", async () => buildOpenApiDocument());

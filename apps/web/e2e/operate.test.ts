@@ -306,7 +306,7 @@ describe("admin web app in Chromium", () => {
     await heartbeat("e2e-worker-1", ["codex"]);
     await nav("Agentes").click();
     const codex = page.locator("[data-agent=codex]");
-    await text(codex).toContain("e2e-worker-1 (e2e-host)");
+    await text(codex).toContain("e2e-worker-1");
     await text(codex).toContain("Ejemplo: codex exec");
     expect(await codex.locator("input").count()).toBe(0);
     await codex.getByRole("button", { name: "Editar: codex" }).click();

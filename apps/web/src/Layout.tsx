@@ -6,6 +6,7 @@ import { PATHS } from "./paths.ts";
 import { Link, navigate, useLocation } from "./router.tsx";
 import { useSession } from "./session.tsx";
 import { useTRPC } from "./trpc.ts";
+import { HEALTH_INPUT } from "./hooks.ts";
 
 function NavLink({ to, label }: { to: string; label: MessageKey }) {
   const { path } = useLocation();
@@ -81,7 +82,7 @@ function SetupBanner() {
   const trpc = useTRPC();
   const { isInstanceAdmin } = useSession();
   const { path } = useLocation();
-  const health = useQuery(trpc.dispatch.health.queryOptions({}, { enabled: isInstanceAdmin, staleTime: 10_000 }));
+  const health = useQuery(trpc.dispatch.health.queryOptions(HEALTH_INPUT, { enabled: isInstanceAdmin, staleTime: 10_000 }));
   const pending = health.data?.problems.some((p) => p.code === "DEFAULT_CREDENTIALS" || p.code === "AGENT_NOT_COVERED");
   if (!isInstanceAdmin || !pending || path === PATHS.puestaEnMarcha) return null;
   return (

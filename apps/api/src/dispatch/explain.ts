@@ -5,8 +5,11 @@ import type { Principal } from "../auth/principal.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 import { getTaskFor } from "../domain/task-rows.ts";
 import { countInFlight } from "./claim.ts";
-import { listWorkers } from "./health.ts";
+import { listFreshWorkers } from "./health.ts";
 import { workerAcceptsModel } from "./model-match.ts";
+
+/** Workers a reason names before it counts the rest. */
+const LISTED_WORKERS = 5;
 
 /**
  * Why a task is or is not being dispatched right now, in the order an operator
@@ -40,7 +43,7 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
   }
 
   if (agent) {
-    const fresh = (await listWorkers(db, settings.workerStaleSeconds)).filter((w) => w.fresh);
+    const fresh = await listFreshWorkers(db, settings.workerStaleSeconds);
     const serving = fresh.filter((w) => w.workspace_ids === null || w.workspace_ids.includes(task.workspaceId));
     const withSlug = serving.filter((w) => w.agent_slugs.includes(agent.slug));
     const withModel = withSlug.filter((w) => workerAcceptsModel(task.model, w.models));
@@ -51,17 +54,22 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
         agent: agent.slug,
         fresh_workers: fresh.length,
       });
-      // Why not, in the launchers' own words: "codex on vm-launcher: not authenticated (...)".
-      for (const w of fresh) {
+      // Why not, in the launchers' own words: "codex on vm-launcher: not authenticated (...)";
+      // a few workers by id, then how many more (a fleet is not thousands of lines, issue 12).
+      const unusable = fresh.flatMap((w) => {
         const runtime = w.runtimes.find((r) => r.slug === agent.slug);
-        if (!runtime || runtime.state === "usable") continue;
-        add("RUNTIME_NOT_USABLE", `${agent.slug} on ${w.worker_id}: ${runtime.state.replace("_", " ")}${runtime.reason ? ` (${runtime.reason})` : ""}`, {
+        return runtime && runtime.state !== "usable" ? [{ worker: w.worker_id, runtime }] : [];
+      });
+      for (const { worker, runtime } of unusable.slice(0, LISTED_WORKERS)) {
+        add("RUNTIME_NOT_USABLE", `${agent.slug} on ${worker}: ${runtime.state.replace("_", " ")}${runtime.reason ? ` (${runtime.reason})` : ""}`, {
           slug: agent.slug,
-          worker: w.worker_id,
+          worker,
           state: runtime.state,
           reason: runtime.reason,
         });
       }
+      const more = unusable.length - LISTED_WORKERS;
+      if (more > 0) add("RUNTIME_NOT_USABLE_MORE", `and ${more.toLocaleString("en-US")} more worker(s) where ${agent.slug} is not usable`, { slug: agent.slug, count: more });
     } else if (withModel.length === 0) {
       const filters = [...new Set(withSlug.flatMap((w) => w.models))];
       add("NO_WORKER_FOR_MODEL", `no fresh worker with ${agent.slug} has a model filter matching ${task.model} (filters: ${filters.join(", ") || "none"})`, {
@@ -70,7 +78,12 @@ export async function explainDispatch(db: Db, principal: Principal, id: number) 
         filters,
       });
     } else if (withModel.every((w) => w.free_slots === 0)) {
-      add("NO_FREE_SLOT", `every matching worker is busy (${withModel.map((w) => w.worker_id).join(", ")})`, { workers: withModel.map((w) => w.worker_id) });
+      const listed = withModel.slice(0, LISTED_WORKERS).map((w) => w.worker_id);
+      const more = withModel.length - listed.length;
+      add("NO_FREE_SLOT", `every matching worker is busy (${listed.join(", ")}${more > 0 ? `, and ${more.toLocaleString("en-US")} more` : ""})`, {
+        workers: listed,
+        ...(more > 0 ? { more } : {}),
+      });
     }
     const { total, bySlug } = await countInFlight(db);
     if (settings.maxConcurrent > 0 && total >= settings.maxConcurrent) {

@@ -1,6 +1,14 @@
-import { IN_FLIGHT_STATUSES, type TProblem, type TRuntimeState, type TStaleReason } from "@ops/contract";
+import {
+  AGENT_COVERAGE_SAMPLE,
+  IN_FLIGHT_STATUSES,
+  type TProblem,
+  type TRuntimeState,
+  type TStaleReason,
+  type TWorkerPage,
+  WORKERS_PAGE,
+} from "@ops/contract";
 import { type Db, literalList, queryRows, workerHeartbeats } from "@ops/db";
-import { asc, sql } from "drizzle-orm";
+import { and, asc, gt, type SQL, sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
 import { generatedCredentials } from "../auth/bootstrap.ts";
 import { storedPlaceholderCredentials } from "../auth/stored-credentials.ts";
@@ -30,38 +38,129 @@ export function visibleWorkspaces(principal: Principal) {
   return ids.length ? sql.raw(`t.workspace_id in (${ids.join(",")})`) : sql`false`;
 }
 
-export type WorkerView = Awaited<ReturnType<typeof listWorkers>>[number];
+export type WorkerView = Awaited<ReturnType<typeof readWorkers>>[number];
 
-/** Every registered worker with its freshness against the stale threshold. */
-export async function listWorkers(db: Db, workerStaleSeconds: number) {
-  const rows = await db.select().from(workerHeartbeats).orderBy(asc(workerHeartbeats.workerId));
-  const now = Date.now();
-  return rows.map((w) => {
-    const seconds = Math.max(0, (now - w.lastSeenAt.getTime()) / 1000);
-    return {
-      worker_id: w.workerId,
-      hostname: w.hostname,
-      pid: w.pid,
-      version: w.version,
-      agent_slugs: w.agentSlugs,
-      models: w.models,
-      running_task_ids: w.runningTaskIds,
-      free_slots: w.freeSlots,
-      cli_versions: (w.cliVersions ?? {}) as Record<string, string>,
-      runtimes: (w.runtimes ?? []) as TRuntimeState[],
-      last_seen_at: w.lastSeenAt.toISOString(),
-      seconds_since_seen: Math.round(seconds),
-      fresh: seconds <= workerStaleSeconds,
-      credential: w.credentialKind,
-      workspace_ids: w.poolWorkspaceIds,
-    };
+/** Whether heartbeat row `worker_heartbeats` was seen within the stale threshold (the DB's clock, as the counts use). */
+const isFresh = (workerStaleSeconds: number) =>
+  sql<boolean>`(${workerHeartbeats.lastSeenAt} >= now() - make_interval(secs => ${workerStaleSeconds}))`;
+
+export interface WorkerFilter {
+  /** Only workers seen within (true) or not within (false) the stale threshold. */
+  fresh?: boolean;
+  /** Only workers that report this agent slug as usable. */
+  agent?: string;
+}
+
+function filterSql(workerStaleSeconds: number, filter: WorkerFilter): SQL | undefined {
+  return and(
+    filter.fresh === undefined ? undefined : filter.fresh ? isFresh(workerStaleSeconds) : sql`not ${isFresh(workerStaleSeconds)}`,
+    filter.agent === undefined ? undefined : sql`${filter.agent} = any(${workerHeartbeats.agentSlugs})`,
+  );
+}
+
+/** Registered workers in id order with their freshness against the stale threshold. */
+async function readWorkers(db: Db, workerStaleSeconds: number, where: SQL | undefined, limit?: number) {
+  const query = db
+    .select({
+      w: workerHeartbeats,
+      seconds: sql<number>`greatest(0, extract(epoch from (now() - ${workerHeartbeats.lastSeenAt})))::float8`,
+      fresh: isFresh(workerStaleSeconds),
+    })
+    .from(workerHeartbeats)
+    .where(where)
+    .orderBy(asc(workerHeartbeats.workerId));
+  const rows = limit === undefined ? await query : await query.limit(limit);
+  return rows.map(({ w, seconds, fresh }) => ({
+    worker_id: w.workerId,
+    hostname: w.hostname,
+    pid: w.pid,
+    version: w.version,
+    agent_slugs: w.agentSlugs,
+    models: w.models,
+    running_task_ids: w.runningTaskIds,
+    free_slots: w.freeSlots,
+    cli_versions: (w.cliVersions ?? {}) as Record<string, string>,
+    runtimes: (w.runtimes ?? []) as TRuntimeState[],
+    last_seen_at: w.lastSeenAt.toISOString(),
+    seconds_since_seen: Math.round(Number(seconds)),
+    fresh: Boolean(fresh),
+    credential: w.credentialKind,
+    workspace_ids: w.poolWorkspaceIds,
+  }));
+}
+
+/** Every fresh worker (the dispatch explanation matches a task against them). */
+export function listFreshWorkers(db: Db, workerStaleSeconds: number) {
+  return readWorkers(db, workerStaleSeconds, filterSql(workerStaleSeconds, { fresh: true }));
+}
+
+/**
+ * One page of workers, in id order after `cursor`, with the exact number of
+ * workers the filter matches: what health and the Workers table show of a
+ * fleet of any size (issue 12).
+ */
+export async function listWorkerPage(
+  db: Db,
+  workerStaleSeconds: number,
+  page: { limit: number; cursor?: string | undefined } & WorkerFilter,
+): Promise<TWorkerPage> {
+  const filter = filterSql(workerStaleSeconds, page);
+  const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(workerHeartbeats).where(filter);
+  const total = Number(count?.n ?? 0);
+  if (page.limit === 0) return { workers: [], total, next_cursor: null };
+  // One more than asked says whether a next page exists without a second count.
+  const rows = await readWorkers(
+    db,
+    workerStaleSeconds,
+    and(filter, page.cursor === undefined ? undefined : gt(workerHeartbeats.workerId, page.cursor)),
+    page.limit + 1,
+  );
+  const workers = rows.slice(0, page.limit);
+  return { workers, total, next_cursor: rows.length > page.limit ? workers[workers.length - 1]!.worker_id : null };
+}
+
+/** GET /dispatch/workers. */
+export async function dispatchWorkers(db: Db, input: { limit?: number | undefined; cursor?: string | undefined; stale_only?: boolean | undefined; agent?: string | undefined }) {
+  const { workerStaleSeconds } = await readDispatchSettings(db);
+  return listWorkerPage(db, workerStaleSeconds, {
+    limit: input.limit ?? WORKERS_PAGE.default,
+    cursor: input.cursor,
+    fresh: input.stale_only ? false : undefined,
+    agent: input.agent,
   });
 }
 
+/** Exact worker counts, and per usable slug the fresh workers that run it (count and the first few ids). */
+async function workerCounts(db: Db, workerStaleSeconds: number) {
+  const [summary] = await queryRows<{ total: number; fresh: number }>(
+    db,
+    sql`select count(*)::int as total, (count(*) filter (where last_seen_at >= now() - make_interval(secs => ${workerStaleSeconds})))::int as fresh
+        from worker_heartbeats`,
+  );
+  const coverage = await queryRows<{ slug: string; fresh_workers: number; workers: string[] }>(
+    db,
+    sql`select slug, count(*)::int as fresh_workers, (array_agg(f.worker_id order by f.worker_id))[1:${AGENT_COVERAGE_SAMPLE}] as workers
+        from worker_heartbeats f cross join lateral unnest(f.agent_slugs) as slug
+        where f.last_seen_at >= now() - make_interval(secs => ${workerStaleSeconds})
+        group by slug order by slug`,
+  );
+  const total = Number(summary?.total ?? 0);
+  const fresh = Number(summary?.fresh ?? 0);
+  return {
+    summary: { total, fresh, stale: total - fresh },
+    coverage: coverage.map((c) => ({ slug: c.slug, fresh_workers: Number(c.fresh_workers), workers: c.workers ?? [] })),
+  };
+}
+
 /** GET /dispatch/health: the runbook's fields plus every reason `ok` is false (and every warning), in words. */
-export async function dispatchHealth(db: Db, principal: Principal, perimeter?: { trustProxy: TrustProxy }) {
+export async function dispatchHealth(
+  db: Db,
+  principal: Principal,
+  options: { workersLimit?: number | undefined; trustProxy?: TrustProxy } = {},
+) {
   const settings = await readDispatchSettings(db);
-  const workers = await listWorkers(db, settings.workerStaleSeconds);
+  const { summary, coverage } = await workerCounts(db, settings.workerStaleSeconds);
+  const page = await listWorkerPage(db, settings.workerStaleSeconds, { limit: options.workersLimit ?? WORKERS_PAGE.default });
   // Only in-flight, queued and blocked rows are read (partial indexes), so the
   // answer costs the same with a million finished tasks in history.
   const [counts] = await queryRows<{ queued: number; dispatching: number; doing: number; stale_dispatching: number; open_alerts: number }>(
@@ -99,11 +198,10 @@ export async function dispatchHealth(db: Db, principal: Principal, perimeter?: {
     await queryRows<{ slug: string }>(db, sql`select distinct slug from agents where active order by slug`)
   ).map((r) => r.slug);
 
-  const fresh = workers.filter((w) => w.fresh);
-  const covered = new Set(fresh.flatMap((w) => w.agent_slugs));
+  const covered = new Set(coverage.map((c) => c.slug));
   const problems: TProblem[] = [];
   const staleDispatching = Number(counts?.stale_dispatching ?? 0);
-  if (settings.dispatchEnabled && fresh.length === 0) {
+  if (settings.dispatchEnabled && summary.fresh === 0) {
     problems.push({
       code: "NO_FRESH_WORKER",
       message: `dispatch is enabled but no worker has sent a heartbeat in the last ${settings.workerStaleSeconds}s`,
@@ -117,7 +215,7 @@ export async function dispatchHealth(db: Db, principal: Principal, perimeter?: {
       params: { count: staleDispatching, minutes: settings.staleMinutes },
     });
   }
-  if (settings.dispatchEnabled && fresh.length > 0) {
+  if (settings.dispatchEnabled && summary.fresh > 0) {
     const uncovered = activeAgents.filter((slug) => !covered.has(slug));
     if (uncovered.length > 0) {
       problems.push({
@@ -144,13 +242,16 @@ export async function dispatchHealth(db: Db, principal: Principal, perimeter?: {
       params: { credentials: placeholders },
     });
   }
-  if (perimeter?.trustProxy === true) problems.push(TRUST_PROXY_ALL_HOPS);
+  if (options.trustProxy === true) problems.push(TRUST_PROXY_ALL_HOPS);
   return {
     ok: problems.every((p) => p.severity === "warning"),
     dispatch_enabled: settings.dispatchEnabled,
     problems,
-    worker_summary: { total: workers.length, fresh: fresh.length, stale: workers.length - fresh.length },
-    workers,
+    worker_summary: summary,
+    workers: page.workers,
+    workers_total: summary.total,
+    workers_next_cursor: page.next_cursor,
+    agent_coverage: coverage,
     queue: {
       queued: Number(counts?.queued ?? 0),
       dispatching: Number(counts?.dispatching ?? 0),

@@ -17,13 +17,16 @@ const freshWorkers = (workerStaleSeconds: number) =>
 const serves = sql`(f.pool_workspace_ids is null or ws.id = any(f.pool_workspace_ids))`;
 
 const MAX_LISTED = 10;
+/** Workers a problem names before it says "and N more". */
+const LISTED_WORKERS = 5;
+const count = (n: number) => n.toLocaleString("en-US");
 
 /** Health problems of the pools: launchers on the service token, and workspaces no fresh worker serves. */
 export async function poolProblems(db: Db, settings: DispatchSettings): Promise<TProblem[]> {
   const problems: TProblem[] = [];
   const [service] = await queryRows<{ n: number; ids: string[] | null }>(
     db,
-    sql`select count(*)::int as n, (array_agg(worker_id order by worker_id))[1:${MAX_LISTED}] as ids
+    sql`select count(*)::int as n, (array_agg(worker_id order by worker_id))[1:${LISTED_WORKERS}] as ids
         from ${freshWorkers(settings.workerStaleSeconds)} f where f.credential_kind = 'service'`,
   );
   const n = Number(service?.n ?? 0);
@@ -31,8 +34,15 @@ export async function poolProblems(db: Db, settings: DispatchSettings): Promise<
     const id = service!.ids![0]!;
     problems.push({ code: "WORKER_USES_SERVICE_TOKEN", message: `launcher ${id} uses the service token; issue it a worker token`, params: { workers: id, count: 1 }, severity: "warning" });
   } else if (n > 1) {
-    const ids = `${service!.ids!.join(", ")}${n > MAX_LISTED ? ", …" : ""}`;
-    problems.push({ code: "WORKER_USES_SERVICE_TOKEN", message: `${n} launchers use the service token (${ids}); issue each a worker token`, params: { workers: ids, count: n }, severity: "warning" });
+    // A few names and the exact count: a fleet on the service token is one line, not thousands (issue 12).
+    const ids = service!.ids!.join(", ");
+    const more = n - service!.ids!.length;
+    problems.push({
+      code: "WORKER_USES_SERVICE_TOKEN",
+      message: `${count(n)} launchers use the service token (${ids}${more > 0 ? `, and ${count(more)} more` : ""}); issue each a worker token`,
+      params: { workers: ids, count: n, ...(more > 0 ? { more } : {}) },
+      severity: "warning",
+    });
   }
   if (!settings.dispatchEnabled) return problems;
   // With no fresh worker at all, NO_FRESH_WORKER says it already.

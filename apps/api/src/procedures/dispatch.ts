@@ -2,7 +2,7 @@ import { actorName, adminWorkspaces, assertActsAsWorker, workerPool } from "../a
 import { listPoolAgents } from "../domain/agents.ts";
 import { readDispatchSettings } from "../domain/settings.ts";
 import { setWorkspaceDispatch } from "../domain/workspace-dispatch.ts";
-import { dispatchHealth } from "../dispatch/health.ts";
+import { dispatchHealth, dispatchWorkers } from "../dispatch/health.ts";
 import { recordHeartbeat, removeWorker } from "../dispatch/heartbeat.ts";
 import { nextWithWait } from "../dispatch/next.ts";
 import { listWorkspaceDispatch } from "../dispatch/pools.ts";
@@ -60,7 +60,9 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
     asWorker(ctx, input.worker_id);
     return waitForStops(ctx.db, ctx.deps.stopWakeup, { workerId: input.worker_id, runningTaskIds: input.task_ids, waitMs: input.wait_ms ?? 0 }, ctx.signal);
   },
-  health: ({ ctx }) => dispatchHealth(ctx.db, ctx.principal, { trustProxy: ctx.deps.env.TRUST_PROXY }),
+  health: ({ ctx, input }) =>
+    dispatchHealth(ctx.db, ctx.principal, { workersLimit: input.workers_limit, trustProxy: ctx.deps.env.TRUST_PROXY }),
+  workers: ({ ctx, input }) => dispatchWorkers(ctx.db, input),
   workspaces: ({ ctx }) => listWorkspaceDispatch(ctx.db, ctx.principal),
   setWorkspaceDispatch: async ({ ctx, input }) => {
     await setWorkspaceDispatch(ctx.db, ctx.principal, input.workspace_id, input.enabled, ctx.ip);

@@ -7,6 +7,7 @@ import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 import { Confirm } from "./Confirm.tsx";
 import { ErrorBox } from "./States.tsx";
+import { HEALTH_INPUT } from "../hooks.ts";
 
 /**
  * Turns dispatch_enabled, the instance's switch (instance admins), on or off —
@@ -20,7 +21,7 @@ export function DispatchSwitch({ health: given }: { health?: THealth }) {
   const queryClient = useQueryClient();
   const { isInstanceAdmin } = useSession();
   // Ajustes has no health of its own: read it here (Automatizaciones passes what it shows).
-  const fetched = useQuery(trpc.dispatch.health.queryOptions({}, { enabled: given === undefined && isInstanceAdmin }));
+  const fetched = useQuery(trpc.dispatch.health.queryOptions(HEALTH_INPUT, { enabled: given === undefined && isInstanceAdmin }));
   const health = given ?? fetched.data;
   const [confirming, setConfirming] = useState(false);
   const put = useMutation(

@@ -10,7 +10,11 @@ export function problemText(t: Translate, problem: TProblem, family: "problem" |
       ? "reason.NOT_QUEUED.inFlight"
       : family === "reason" && problem.code === "CAPACITY" && params.agent
         ? "reason.CAPACITY.agent"
-        : undefined;
+        : family === "problem" && problem.code === "WORKER_USES_SERVICE_TOKEN" && Number(params.more) > 0
+          ? "problem.WORKER_USES_SERVICE_TOKEN.more"
+          : family === "reason" && problem.code === "NO_FREE_SLOT" && Number(params.more) > 0
+            ? "reason.NO_FREE_SLOT.more"
+            : undefined;
   const key = knownKey(variant ?? `${family}.${problem.code}`);
   return key ? t(key, localise(t, params)) : problem.message;
 }

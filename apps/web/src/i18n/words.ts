@@ -1,4 +1,4 @@
-import type { TMessageParams } from "@ops/contract";
+import type { TAgentCoverage, TMessageParams } from "@ops/contract";
 import { errorCode, errorMessage, errorParams } from "../errors.ts";
 import { hasMessage, type MessageKey, type MessageVar, type MessageVars, type Translate } from "./index.tsx";
 
@@ -49,4 +49,10 @@ export function describeError(error: unknown, t: Translate): { summary: string; 
   if (key) return { summary: t(key, localise(t, params)), detail: undefined, code };
   // A code this app does not know: say so in words, and show the API's own.
   return { summary: t("error.generic"), detail: errorMessage(error) || undefined, code };
+}
+
+/** An agent's fresh workers: the first few ids, and how many more (a fleet is one line, issue 12). */
+export function workerListText(t: Translate, coverage: TAgentCoverage): string {
+  const more = coverage.fresh_workers - coverage.workers.length;
+  return more > 0 ? t("workers.andMore", { workers: coverage.workers.join(", "), more }) : coverage.workers.join(", ");
 }

@@ -1,13 +1,14 @@
-import { SLUG_PATTERN, type TAgent, type TWorker } from "@ops/contract";
+import { SLUG_PATTERN, type TAgent, type TAgentCoverage } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Confirm } from "../components/Confirm.tsx";
 import { LaunchCommandCheck } from "../components/LaunchCommandCheck.tsx";
 import { Section } from "../components/Section.tsx";
 import { ErrorBox, QueryView } from "../components/States.tsx";
-import { useAgents } from "../hooks.ts";
+import { HEALTH_INPUT, useAgents } from "../hooks.ts";
 import { htmlPattern } from "../html-pattern.ts";
 import { useT } from "../i18n/index.tsx";
+import { workerListText } from "../i18n/words.ts";
 import { useSession } from "../session.tsx";
 import { useTRPC } from "../trpc.ts";
 
@@ -30,8 +31,8 @@ export function AgentsPage() {
   const trpc = useTRPC();
   const agents = useAgents();
   const { canAct } = useSession();
-  const health = useQuery(trpc.dispatch.health.queryOptions({}, { refetchInterval: 15_000 }));
-  const fresh = (health.data?.workers ?? []).filter((w) => w.fresh);
+  const health = useQuery(trpc.dispatch.health.queryOptions(HEALTH_INPUT, { refetchInterval: 15_000 }));
+  const coverage = new Map((health.data?.agent_coverage ?? []).map((c) => [c.slug, c]));
   return (
     <>
       <div className="page-head">
@@ -41,7 +42,7 @@ export function AgentsPage() {
         {(list) => (
           <div className="agents">
             {list.map((agent) => (
-              <AgentCard key={agent.id} agent={agent} workers={fresh.filter((w) => w.agent_slugs.includes(agent.slug))} />
+              <AgentCard key={agent.id} agent={agent} coverage={coverage.get(agent.slug)} />
             ))}
           </div>
         )}
@@ -52,7 +53,7 @@ export function AgentsPage() {
 }
 
 /** One agent: what it is and who runs it; admins edit it on demand and delete it when no task uses it. */
-function AgentCard({ agent, workers }: { agent: TAgent; workers: TWorker[] }) {
+function AgentCard({ agent, coverage }: { agent: TAgent; coverage: TAgentCoverage | undefined }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -118,8 +119,8 @@ function AgentCard({ agent, workers }: { agent: TAgent; workers: TWorker[] }) {
         </p>
       ) : null}
       <h3>{t("agents.workers")}</h3>
-      {workers.length ? (
-        <p className="mono">{workers.map((w) => `${w.worker_id} (${w.hostname})`).join(", ")}</p>
+      {coverage?.fresh_workers ? (
+        <p className="mono">{workerListText(t, coverage)}</p>
       ) : (
         <p className="muted">{t("agents.noWorkers")}</p>
       )}

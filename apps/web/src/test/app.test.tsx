@@ -108,14 +108,20 @@ const alert = {
 
 describe("Operación → Automatizaciones", () => {
   it("shows health, every problem in words (once, in Spanish), workers, stale dispatching highlighted and alerts", async () => {
-    renderApp("/operacion/automatizaciones", { "dispatch.health": () => troubled, "alerts.list": () => [alert] });
+    renderApp("/operacion/automatizaciones", {
+      "dispatch.health": () => troubled,
+      "dispatch.workers": () => ({ workers: troubled.workers, total: 2, next_cursor: null }),
+      "alerts.list": () => [alert],
+    });
     expect(await screen.findByText("Con problemas")).toBeInTheDocument();
     expect(screen.getByText(/Hay 1 tarea atascada en vuelo \(más de 20 min en dispatching/)).toBeInTheDocument();
     expect(document.body.textContent).not.toContain("stale task(s) in flight");
     expect(screen.getByText("Dispatch: desactivado")).toBeInTheDocument();
 
     const workers = within(document.getElementById("workers")!);
-    expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("sa-tools");
+    // The table pages through dispatch.workers, which answers after health.
+    expect(await workers.findByRole("row", { name: /w-fresh/ })).toHaveTextContent("sa-tools");
+    expect(workers.getByRole("status")).toHaveTextContent("2 de 2 workers");
     expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("qwen*");
     // Why a runtime is not usable, in the launcher's words.
     expect(workers.getByRole("row", { name: /w-fresh/ })).toHaveTextContent("claudecode sin credenciales installed but not authenticated (none of: ANTHROPIC_API_KEY)");

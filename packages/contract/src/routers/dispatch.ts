@@ -61,12 +61,56 @@ export const ZDispatchingRow = z.object({
 });
 export type TDispatchingRow = z.infer<typeof ZDispatchingRow>;
 
+/**
+ * Workers are listed a page at a time, in worker id order: a fleet of
+ * thousands would make health and the app's table megabytes (issue 12). The
+ * counts and problems stay exact over the whole fleet.
+ */
+export const WORKERS_PAGE = { default: 50, max: 500 } as const;
+
+/** Fresh workers that report an agent slug as usable: the exact count and the first few ids. */
+export const ZAgentCoverage = z.object({
+  slug: z.string(),
+  fresh_workers: z.number(),
+  /** Up to AGENT_COVERAGE_SAMPLE worker ids, in id order. */
+  workers: z.array(z.string()),
+});
+export type TAgentCoverage = z.infer<typeof ZAgentCoverage>;
+export const AGENT_COVERAGE_SAMPLE = 5;
+
+/** One page of workers (GET /dispatch/workers): `total` counts every worker the filters match. */
+export const ZWorkerPage = z.object({
+  workers: z.array(ZWorker),
+  total: z.number(),
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next_cursor: z.string().nullable(),
+});
+export type TWorkerPage = z.infer<typeof ZWorkerPage>;
+
+export const ZWorkerListInput = z.object({
+  limit: z.coerce.number().int().min(1).max(WORKERS_PAGE.max).optional(),
+  /** The `next_cursor` of the previous page: workers whose id sorts after it. */
+  cursor: ZWorkerId.optional(),
+  /** Only workers whose last heartbeat is older than dispatch_worker_stale_seconds. */
+  stale_only: ZBool.optional(),
+  /** Only workers that report this agent slug as usable. */
+  agent: ZSlug.optional(),
+});
+export type TWorkerListInput = z.input<typeof ZWorkerListInput>;
+
 export const ZHealth = z.object({
   ok: z.boolean(),
   dispatch_enabled: z.boolean(),
   problems: z.array(ZProblem),
   worker_summary: z.object({ total: z.number(), fresh: z.number(), stale: z.number() }),
+  /** The first page of workers in id order (`workers_limit`, default 50); the rest through GET /dispatch/workers. */
   workers: z.array(ZWorker),
+  /** How many workers there are in all (= worker_summary.total). */
+  workers_total: z.number(),
+  /** `cursor` for GET /dispatch/workers to read the page after `workers`; null when `workers` is all of them (or workers_limit=0: start without a cursor). */
+  workers_next_cursor: z.string().nullable(),
+  /** Per usable agent slug, the fresh workers that run it (exact count, first few ids). */
+  agent_coverage: z.array(ZAgentCoverage),
   queue: z.object({
     queued: z.number(),
     dispatching: z.number(),
@@ -239,9 +283,20 @@ export const dispatchContract = {
   health: query({
     path: "/dispatch/health",
     access: "user",
-    summary: "Dispatch health: workers, queue, stale work and every problem in words.",
-    input: z.object({}),
+    summary:
+      "Dispatch health: exact worker counts, the first page of workers, queue, stale work and every problem in words.",
+    input: z.object({
+      /** How many workers to list (0: none, only the counts); default 50. */
+      workers_limit: z.coerce.number().int().min(0).max(WORKERS_PAGE.max).optional(),
+    }),
     output: ZHealth,
+  }),
+  workers: query({
+    path: "/dispatch/workers",
+    access: "user",
+    summary: "Registered workers a page at a time, in worker id order, optionally only the stale ones or those running an agent.",
+    input: ZWorkerListInput,
+    output: ZWorkerPage,
   }),
   reconcileStale: mutation({
     method: "POST",

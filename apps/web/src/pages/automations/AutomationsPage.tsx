@@ -12,13 +12,14 @@ import { REFRESH_MS } from "./refresh.ts";
 import { WatchdogSection } from "./WatchdogSection.tsx";
 import { WorkersTable } from "./WorkersTable.tsx";
 import { WorkspaceDispatchSwitch } from "./WorkspaceDispatchSwitch.tsx";
+import { HEALTH_INPUT } from "../../hooks.ts";
 
 /** Operacion → Automatizaciones: the runbook's diagnostics without SSH. */
 export function AutomationsPage() {
   const { t, lang } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const health = useQuery(trpc.dispatch.health.queryOptions({}, { refetchInterval: REFRESH_MS }));
+  const health = useQuery(trpc.dispatch.health.queryOptions(HEALTH_INPUT, { refetchInterval: REFRESH_MS }));
   const [refreshing, setRefreshing] = useState(false);
 
   const refresh = async () => {
@@ -62,7 +63,7 @@ export function AutomationsPage() {
           {health.error ? <ErrorBox error={health.error} onRetry={() => void health.refetch()} /> : null}
           <HealthSummary health={health.data} />
           <WorkspaceDispatchSwitch />
-          <WorkersTable workers={health.data.workers} />
+          <WorkersTable agents={[...new Set([...health.data.active_agents, ...health.data.agent_coverage.map((c) => c.slug)])]} />
           <div className="grid-2">
             <DispatchingSection rows={health.data.dispatching} />
             <WatchdogSection health={health.data} />

@@ -1,4 +1,4 @@
-import type { TAgent, THealth } from "@ops/contract";
+import type { TAgent, TAgentCoverage, THealth } from "@ops/contract";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useState } from "react";
 import { ChangePasswordForm } from "../../components/ChangePasswordForm.tsx";
@@ -6,8 +6,9 @@ import { CopyCommand } from "../../components/CopyCommand.tsx";
 import { RotateToken } from "../../components/RotateToken.tsx";
 import { isWorkerId, WorkerIdField } from "../../components/WorkerIdField.tsx";
 import { ErrorBox, Loading } from "../../components/States.tsx";
-import { useAgents } from "../../hooks.ts";
+import { HEALTH_INPUT, useAgents } from "../../hooks.ts";
 import { useT } from "../../i18n/index.tsx";
+import { workerListText } from "../../i18n/words.ts";
 import { PATHS } from "../../paths.ts";
 import { Link } from "../../router.tsx";
 import { useTRPC } from "../../trpc.ts";
@@ -35,7 +36,7 @@ function Step({ id, n, title, done, children }: { id: string; n: number; title: 
 export function SetupPage() {
   const t = useT();
   const trpc = useTRPC();
-  const health = useQuery(trpc.dispatch.health.queryOptions({}, { refetchInterval: 5_000 }));
+  const health = useQuery(trpc.dispatch.health.queryOptions(HEALTH_INPUT, { refetchInterval: 5_000 }));
   if (health.isPending) return <Loading />;
   if (!health.data) return <ErrorBox error={health.error} onRetry={() => void health.refetch()} />;
   const generated = (health.data.problems.find((p) => p.code === "DEFAULT_CREDENTIALS")?.params?.credentials ?? []) as string[];
@@ -89,13 +90,9 @@ function agentsCovered(health: THealth): boolean {
   return health.active_agents.length > 0 && health.active_agents.every((slug) => covered.has(slug));
 }
 
-/** Fresh workers that report each slug as usable. */
-function coverage(health: THealth): Map<string, string[]> {
-  const bySlug = new Map<string, string[]>();
-  for (const w of health.workers.filter((worker) => worker.fresh)) {
-    for (const slug of w.agent_slugs) bySlug.set(slug, [...(bySlug.get(slug) ?? []), w.worker_id]);
-  }
-  return bySlug;
+/** Fresh workers that report each slug as usable (exact count, first few ids). */
+function coverage(health: THealth): Map<string, TAgentCoverage> {
+  return new Map(health.agent_coverage.map((c) => [c.slug, c]));
 }
 
 function ActiveAgents({ health }: { health: THealth }) {
@@ -105,7 +102,7 @@ function ActiveAgents({ health }: { health: THealth }) {
   return <AgentChoice key={agents.data.map((a) => `${a.id}:${a.active}`).join(",")} agents={agents.data} covered={coverage(health)} />;
 }
 
-function AgentChoice({ agents, covered }: { agents: TAgent[]; covered: Map<string, string[]> }) {
+function AgentChoice({ agents, covered }: { agents: TAgent[]; covered: Map<string, TAgentCoverage> }) {
   const t = useT();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -123,7 +120,7 @@ function AgentChoice({ agents, covered }: { agents: TAgent[]; covered: Map<strin
     <div className="stack">
       <ul className="plain-list agent-choice">
         {agents.map((a) => {
-          const workers = covered.get(a.slug) ?? [];
+          const workers = covered.get(a.slug);
           return (
             <li key={a.id}>
               <label className="check">
@@ -132,8 +129,8 @@ function AgentChoice({ agents, covered }: { agents: TAgent[]; covered: Map<strin
                   <strong>{a.slug}</strong> <span className="muted">{a.name}</span>
                 </span>
               </label>
-              <p className={workers.length ? "small ok-text" : "small muted"}>
-                {workers.length ? t("setup.agents.coveredBy", { workers }) : t("setup.agents.notCovered")}
+              <p className={workers?.fresh_workers ? "small ok-text" : "small muted"}>
+                {workers?.fresh_workers ? t("setup.agents.coveredBy", { workers: workerListText(t, workers) }) : t("setup.agents.notCovered")}
               </p>
             </li>
           );
