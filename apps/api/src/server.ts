@@ -8,9 +8,7 @@ import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ServiceTokenVerifier } from "./auth/authenticate.ts";
-import type { AppDeps } from "./deps.ts";
-import { StopWakeup } from "./dispatch/stops.ts";
-import { DispatchWakeup } from "./dispatch/wakeup.ts";
+import { type AppDeps, startDispatchDeps } from "./deps.ts";
 import type { Env } from "./env.ts";
 import { implementation } from "./procedures/index.ts";
 import { registerRestRoutes, restError } from "./rest/adapter.ts";
@@ -60,11 +58,10 @@ export interface BuiltServer {
 const defaultWebDist = resolve(dirname(fileURLToPath(import.meta.url)), "../../web/dist");
 
 export async function buildServer(env: Env, database: OpsDatabase, log: Logger): Promise<BuiltServer> {
-  const wakeup = new DispatchWakeup(database, log);
-  await wakeup.start();
-  const stopWakeup = new StopWakeup(database, log);
-  await stopWakeup.start();
-  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), wakeup, stopWakeup };
+  const serviceTokens = new ServiceTokenVerifier(database.db);
+  const deps: AppDeps = { env, database, log, serviceTokens, ...(await startDispatchDeps(env, database, log)) };
+  // A service token rotated on another instance is accepted here at once, not after the verifier's cache ends.
+  deps.settings.onChange(() => serviceTokens.invalidate());
   const appRouter = buildAppRouter(implementation);
 
   const app = Fastify({

@@ -9,6 +9,7 @@ import { bootstrapCredentials } from "../src/auth/bootstrap.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { buildServer } from "../src/server.ts";
+import { stopDispatchDeps } from "../src/deps.ts";
 
 export type DbKind = "pglite" | "postgres";
 export const DB_KINDS: DbKind[] = ["pglite", "postgres"];
@@ -88,8 +89,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
       return { cookie };
     },
     async close() {
-      await deps.wakeup.stop();
-      await deps.stopWakeup.stop();
+      await stopDispatchDeps(deps);
       await app.close();
       await database.close();
       await fresh?.drop();
