@@ -22,6 +22,8 @@ export interface SpawnedApi {
   baseUrl: string;
   apiBase: string;
   serviceToken: string;
+  /** The API process (CPU and RSS are read from /proc/<pid>). */
+  pid: number;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function spawnApi(options: { databaseUrl: string; env?: Record<stri
     baseUrl: `http://127.0.0.1:${port}`,
     apiBase: `http://127.0.0.1:${port}/api`,
     serviceToken,
+    pid: child.pid ?? 0,
     output: () => out,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return;
