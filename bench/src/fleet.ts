@@ -31,6 +31,8 @@ export interface FleetRow {
   api_rss_mb: number;
   heartbeats_sent: number;
   http_errors: number;
+  /** What they were: "<path> <status or socket error>" → count. */
+  http_error_kinds: Record<string, number>;
   loadavg: number[];
 }
 
@@ -61,6 +63,12 @@ function fleetClient(apiBase: string, token: string) {
   const url = new URL(apiBase);
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: 20_000 });
   let errors = 0;
+  /** What the errors were (status or message), counted. */
+  const kinds = new Map<string, number>();
+  const fail = (kind: string) => {
+    errors++;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  };
   const post = (path: string, body: unknown): Promise<any> =>
     new Promise((resolve) => {
       const payload = JSON.stringify(body);
@@ -77,7 +85,7 @@ function fleetClient(apiBase: string, token: string) {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            if ((res.statusCode ?? 500) >= 400) errors++;
+            if ((res.statusCode ?? 500) >= 400) fail(`${path.split("/").slice(0, 3).join("/")} ${res.statusCode}`);
             try {
               resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
             } catch {
@@ -86,13 +94,13 @@ function fleetClient(apiBase: string, token: string) {
           });
         },
       );
-      req.on("error", () => {
-        errors++;
+      req.on("error", (e: Error & { code?: string }) => {
+        fail(`${path.split("/").slice(0, 3).join("/")} ${e.code ?? e.message}`);
         resolve(undefined);
       });
       req.end(payload);
     });
-  return { post, errors: () => errors, close: () => agent.destroy() };
+  return { post, errors: () => errors, kinds: () => Object.fromEntries(kinds), close: () => agent.destroy() };
 }
 
 async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
@@ -129,7 +137,8 @@ async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
         const r = await client.post("/dispatch/next", { worker_id: id, agent_slugs: ["opencode"], wait_ms: WAIT_MS });
         parked--;
         if (!r?.claimed) {
-          if (!r) await sleep(200);
+          // A failed call (a keep-alive socket the server closed as it was reused: ECONNRESET) is retried, as a launcher does.
+          if (!r) await sleep(50);
           continue;
         }
         const at = now();
@@ -194,8 +203,13 @@ async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
       api_rss_mb: procStats(sys.api.pid).rssMb,
       heartbeats_sent: heartbeats,
       http_errors: client.errors(),
+      http_error_kinds: client.kinds(),
       loadavg: machine().loadavg,
     };
+    if (result.http_errors > 0) {
+      log(`fleet ${n}: HTTP errors ${JSON.stringify(client.kinds())}`);
+      log(`fleet ${n}: API output (last 2,000 characters): ${sys.api.output().slice(-2000)}`);
+    }
     log(`fleet ${n}: pickup p50 ${result.pickup_ms.p50} / p99 ${result.pickup_ms.p99} ms, ${finished}/${taskIds.length} finished, twice ${twice}, errors ${result.http_errors}`);
     stop = true;
     void running;

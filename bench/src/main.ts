@@ -26,7 +26,9 @@ const only = new Set(
   (args.find((a) => a.startsWith("--only="))?.slice(7) ?? "drain,pickup,scale,recovery,output,fleet").split(",").filter(Boolean),
 );
 const outName = args.find((a) => a.startsWith("--out="))?.slice(6) ?? (quick ? "quick" : "latest");
-const sizes = quick ? QUICK : FULL;
+// --fleet=1000,5000: the fleet scenario's sizes instead of the mode's.
+const fleetArg = args.find((a) => a.startsWith("--fleet="))?.slice(8);
+const sizes = { ...(quick ? QUICK : FULL), ...(fleetArg ? { fleetLaunchers: fleetArg.split(",").map(Number).filter((n) => n > 0) } : {}) };
 
 const started = now();
 const machineBefore = machine();

@@ -137,6 +137,7 @@ export function renderMarkdown(r: {
         ]),
       ),
     );
+    for (const f of r.fleet.rows) if (f.http_errors > 0) out.push("", `HTTP errors at ${f.launchers} (retried by the simulated launcher): ${JSON.stringify(f.http_error_kinds)}`);
   }
   if (r.targets.length) {
     out.push("", "**Targets**", "");

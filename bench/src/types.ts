@@ -45,7 +45,8 @@ export const FULL: Sizes = {
   recoveryTasks: 8,
   recoveryStaleSeconds: 10,
   recoveryWatchdogMs: 1000,
-  fleetLaunchers: [1000, 5000],
+  // 4 first: the same pickup and idle cost with a handful of launchers, under the same machine load, as the control.
+  fleetLaunchers: [4, 1000, 5000],
   fleetIdleMs: 30_000,
   fleetTasks: 200,
 };

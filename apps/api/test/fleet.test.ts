@@ -237,20 +237,22 @@ describe("fleet dispatch on postgres", () => {
         });
       }
       const names = instances.map((inst) => new URL(inst.databaseUrl!).pathname.slice(1));
-      // An idle backend reports its counts up to 10 s late (PostgreSQL's idle stats interval):
-      // settle before each reading, so the parking itself is counted before, not in, the window.
-      const xacts = async () => {
-        await new Promise((r) => setTimeout(r, 11_000));
+      // A backend that went quiet reports its counts up to 10 s late (PostgreSQL's idle
+      // stats interval): settle before the first reading, so the parking itself is counted
+      // before the window. The ticking backends report every second or so: a shorter settle
+      // after it, the same for both instances. Everything ends before the first wait does (30 s).
+      const xacts = async (settleMs: number) => {
+        await new Promise((r) => setTimeout(r, settleMs));
         await admin`select pg_stat_clear_snapshot()`;
         const rows = await admin`select datname, (xact_commit + xact_rollback)::bigint as n from pg_stat_database where datname in ${admin(names)}`;
         return names.map((name) => Number(rows.find((r) => r.datname === name)!.n));
       };
-      const before = await xacts();
-      await new Promise((r) => setTimeout(r, 2000));
-      const after = await xacts();
+      const before = await xacts(11_000);
+      await new Promise((r) => setTimeout(r, 4000));
+      const after = await xacts(2000);
       const [few, many] = [after[0]! - before[0]!, after[1]! - before[1]!];
-      // The old loop (one claim per parked request per tick) would have cost 45 × ~130 more here.
-      console.log(`[fleet idle] transactions over the same ~13 s of 100 ms ticks: 5 parked → ${few}, 50 parked → ${many}`);
+      // The old loop (one claim per parked request per tick) would have cost 45 × ~60 more here.
+      console.log(`[fleet idle] transactions over the same ~6 s of 100 ms ticks: 5 parked → ${few}, 50 parked → ${many}`);
       expect(few).toBeGreaterThan(0);
       expect(many).toBeLessThanOrEqual(few + 10);
     } finally {

@@ -49,7 +49,16 @@ export async function nextWithWait(
   const off = (await settings.get().catch(() => undefined))?.dispatchEnabled === false;
   if (off) lastReason = "dispatch_disabled";
   else if (!dispatcher.knownEmpty(request)) {
-    const outcome = await nextTask(db, request, actor, false);
+    let outcome: TNextResult | "worker_stale";
+    try {
+      outcome = await nextTask(db, request, actor, false);
+    } catch (err) {
+      dispatcher.notEmpty(request, false);
+      throw err;
+    }
+    // What the claim learnt about its group (and, when it was the one re-checking, lets the others ask again).
+    if (outcome !== "worker_stale" && !outcome.claimed && outcome.reason === "empty") dispatcher.markEmpty(request, seqBefore);
+    else dispatcher.notEmpty(request, outcome !== "worker_stale" && outcome.claimed);
     if (outcome === "worker_stale" || outcome.claimed) {
       // The client went away while the claim ran: the task goes back rather than nowhere.
       if (outcome !== "worker_stale" && signal.aborted) {
@@ -60,7 +69,6 @@ export async function nextWithWait(
     }
     if (signal.aborted || Date.now() >= deadline) return outcome;
     lastReason = outcome.reason;
-    if (outcome.reason === "empty") dispatcher.markEmpty(request, seqBefore);
   }
   return dispatcher.park(request, actor, deadline, signal, lastReason, seqBefore);
 }
