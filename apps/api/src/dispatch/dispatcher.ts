@@ -367,9 +367,19 @@ export class Dispatcher {
     const slugs = new Set<string>();
     for (const g of this.groups.values()) for (const s of g.slugs) slugs.add(s);
     if (slugs.size === 0) return;
+    const seqBefore = this.seq;
     try {
       const rows = await queryRows<{ slug: string }>(this.db, claimableSlugsSql(slugs));
-      if (rows.length === 0) return;
+      if (rows.length === 0) {
+        // Nothing claimable for any parked slug (the probe is wider than any group's claim):
+        // every parked group is known empty for another tick, so its re-parking requests
+        // need not ask again themselves.
+        if (seqBefore === this.seq) {
+          const at = Date.now();
+          for (const key of this.groups.keys()) this.emptyAt.set(key, { seq: seqBefore, at, checking: false });
+        }
+        return;
+      }
       this.seq++;
       this.enqueue(new Set(rows.map((r) => r.slug)), Number.POSITIVE_INFINITY);
     } catch (err) {
