@@ -22,7 +22,7 @@ export interface SpawnedApi {
   baseUrl: string;
   apiBase: string;
   serviceToken: string;
-  /** The API process (its CPU time is read from /proc by the lifecycle probe). */
+  /** The API process (CPU and RSS are read from /proc/<pid>). */
   pid: number;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;

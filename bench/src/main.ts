@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery,output]`
+ * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery,output,fleet]`
  *
  * Measures this system (REST API, tRPC client, raw SQL ceiling) against
  * graphile-worker and pg-boss on the same PostgreSQL, one after the other, and
@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { drainOurs, drainRaw, pickupOurs, startOurSystem } from "./ours.ts";
 import { drainGraphile, drainPgBoss, pickupGraphile, pickupPgBoss, startGraphile, startPgBoss } from "./peers.ts";
+import { type FleetResult, fleetScenario } from "./fleet.ts";
 import { type OutputResult, outputScenario } from "./output.ts";
 import { type RecoveryResult, recoveryScenario } from "./recovery.ts";
 import { renderMarkdown } from "./report.ts";
@@ -22,10 +23,12 @@ import { log, machine, now, round } from "./util.ts";
 const args = process.argv.slice(2).filter((a) => a !== "--");
 const quick = args.includes("--quick");
 const only = new Set(
-  (args.find((a) => a.startsWith("--only="))?.slice(7) ?? "drain,pickup,scale,recovery,output").split(",").filter(Boolean),
+  (args.find((a) => a.startsWith("--only="))?.slice(7) ?? "drain,pickup,scale,recovery,output,fleet").split(",").filter(Boolean),
 );
 const outName = args.find((a) => a.startsWith("--out="))?.slice(6) ?? (quick ? "quick" : "latest");
-const sizes = quick ? QUICK : FULL;
+// --fleet=1000,5000: the fleet scenario's sizes instead of the mode's.
+const fleetArg = args.find((a) => a.startsWith("--fleet="))?.slice(8);
+const sizes = { ...(quick ? QUICK : FULL), ...(fleetArg ? { fleetLaunchers: fleetArg.split(",").map(Number).filter((n) => n > 0) } : {}) };
 
 const started = now();
 const machineBefore = machine();
@@ -36,6 +39,7 @@ const pickup: PickupRow[] = [];
 let scale: ScaleResult | undefined;
 let recovery: RecoveryResult | undefined;
 let output: OutputResult | undefined;
+let fleet: FleetResult | undefined;
 const failures: string[] = [];
 
 async function section(name: string, fn: () => Promise<void>) {
@@ -107,6 +111,7 @@ if (only.has("drain") || only.has("pickup")) {
 if (only.has("scale")) await section("scale", async () => void (scale = await scaleScenario(sizes)));
 if (only.has("recovery")) await section("recovery", async () => void (recovery = await recoveryScenario(sizes)));
 if (only.has("output")) await section("output", async () => void (output = await outputScenario(sizes)));
+if (only.has("fleet")) await section("fleet", async () => void (fleet = await fleetScenario(sizes)));
 
 function fmtDrain(r: DrainRow) {
   return `drain ${r.system} [${r.variant}] W=${r.workers}: ${r.tasks_per_s}/s (claim p50 ${r.claim_ms?.p50 ?? "-"} ms), dup ${r.duplicates}`;
@@ -177,12 +182,26 @@ if (output) {
   });
 }
 
+for (const row of fleet?.rows ?? []) {
+  targets.push({
+    target: `fleet ${row.launchers} launchers on one API: idle ≤ 20 DB transactions/s in total`,
+    met: row.idle_xact_per_s <= 20,
+    detail: `${row.idle_xact_per_s} xact/s (pg-boss, ${row.launchers} idle workers: ${row.pgboss_idle_xact_per_s ?? "?"} xact/s = ${row.ratio_pgboss_to_ours ?? "?"}× ours); API CPU ${row.api_cpu_percent_idle}% idle, RSS ${row.api_rss_mb} MB; load ${row.loadavg.join(" ")}`,
+  });
+  targets.push({
+    target: `fleet ${row.launchers}: pickup p50 ≤ 5 ms, p99 ≤ 25 ms; none claimed twice or lost`,
+    met: (row.pickup_ms.p50 ?? 1e9) <= 5 && (row.pickup_ms.p99 ?? 1e9) <= 25 && row.claimed_twice === 0 && row.lost === 0,
+    detail: `p50 ${row.pickup_ms.p50} / p99 ${row.pickup_ms.p99} ms over ${row.picked}/${row.tasks} tasks; twice ${row.claimed_twice}, lost ${row.lost}; API CPU ${row.api_cpu_percent_pickup}% while picking up`,
+  });
+}
+
 // A duplicate in this system fails the run; a peer's is a finding, reported in the table.
 const ours = (system: string) => system.startsWith("ops") || system.startsWith("raw");
 const correctness = [
   ...drain.filter((r) => r.duplicates > 0 && ours(r.system)).map((r) => `${r.system} W=${r.workers}: ${r.duplicates} duplicates`),
   ...pickup.filter((r) => r.duplicates > 0 && ours(r.system)).map((r) => `${r.system} pickup: ${r.duplicates} duplicates`),
   ...(recovery && (recovery.lost > 0 || recovery.ran_twice > 0) ? [`recovery: lost ${recovery.lost}, ran twice ${recovery.ran_twice}`] : []),
+  ...(fleet?.rows ?? []).filter((r) => r.claimed_twice > 0 || r.lost > 0).map((r) => `fleet ${r.launchers}: ${r.claimed_twice} claimed twice, ${r.lost} lost`),
   ...(output?.runs_short.length ? [`output: ${output.runs_short.length} runs lost bytes (${JSON.stringify(output.runs_short.slice(0, 3))})`] : []),
 ];
 
@@ -198,6 +217,7 @@ const result = {
   scale,
   recovery,
   output,
+  fleet,
   targets,
   correctness_failures: correctness,
   failures,

@@ -1,3 +1,4 @@
+import type { FleetResult } from "./fleet.ts";
 import type { OutputResult } from "./output.ts";
 import type { RecoveryResult } from "./recovery.ts";
 import type { ScaleResult } from "./scale.ts";
@@ -18,6 +19,7 @@ export function renderMarkdown(r: {
   scale: ScaleResult | undefined;
   recovery: RecoveryResult | undefined;
   output?: OutputResult | undefined;
+  fleet?: FleetResult | undefined;
   targets: { target: string; met: boolean | null; detail: string }[];
   correctness_failures: string[];
   failures: string[];
@@ -113,6 +115,29 @@ export function renderMarkdown(r: {
         ],
       ),
     );
+  }
+  if (r.fleet?.rows.length) {
+    out.push("", `**6. Fleet** (simulated launchers on ONE API process: heartbeat every ${r.fleet.heartbeat_seconds} s, parked on dispatch/next with wait_ms ${r.fleet.wait_ms}; idle = whole fleet parked, nothing queued; pickup = tasks queued one at a time via REST)`, "");
+    out.push(
+      table(
+        ["launchers", "idle DB xact/s", "pg-boss idle xact/s (same N)", "pg-boss ×", "pickup p50 ms", "p99 ms", "picked", "twice", "lost", "API CPU idle / pickup", "API RSS MB", "load"],
+        r.fleet.rows.map((f) => [
+          f.launchers,
+          f.idle_xact_per_s,
+          v(f.pgboss_idle_xact_per_s),
+          v(f.ratio_pgboss_to_ours),
+          v(f.pickup_ms.p50),
+          v(f.pickup_ms.p99),
+          `${f.picked}/${f.tasks}`,
+          f.claimed_twice,
+          f.lost,
+          `${f.api_cpu_percent_idle}% / ${f.api_cpu_percent_pickup}%`,
+          f.api_rss_mb,
+          f.loadavg.join(" "),
+        ]),
+      ),
+    );
+    for (const f of r.fleet.rows) if (f.http_errors > 0) out.push("", `HTTP errors at ${f.launchers} (retried by the simulated launcher): ${JSON.stringify(f.http_error_kinds)}`);
   }
   if (r.targets.length) {
     out.push("", "**Targets**", "");

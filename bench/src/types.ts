@@ -19,6 +19,12 @@ export interface Sizes {
   recoveryTasks: number;
   recoveryStaleSeconds: number;
   recoveryWatchdogMs: number;
+  /** Simulated launchers per `fleet` run (one API process), each run beside as many pg-boss workers. */
+  fleetLaunchers: number[];
+  /** Idle window of the fleet (transactions/s over it). */
+  fleetIdleMs: number;
+  /** Tasks queued one at a time while the fleet is parked. */
+  fleetTasks: number;
 }
 
 export const FULL: Sizes = {
@@ -39,6 +45,10 @@ export const FULL: Sizes = {
   recoveryTasks: 8,
   recoveryStaleSeconds: 10,
   recoveryWatchdogMs: 1000,
+  // 4 first: the same pickup and idle cost with a handful of launchers, under the same machine load, as the control.
+  fleetLaunchers: [4, 1000, 5000],
+  fleetIdleMs: 30_000,
+  fleetTasks: 200,
 };
 
 export const QUICK: Sizes = {
@@ -59,6 +69,11 @@ export const QUICK: Sizes = {
   recoveryTasks: 3,
   recoveryStaleSeconds: 10,
   recoveryWatchdogMs: 500,
+  fleetLaunchers: [200],
+  // 5 s: the shortest window idleXactRate lets settle first (under 5 s it skips the 11 s
+  // settle and the registration's own transactions land in the window: 40/s measured at 200).
+  fleetIdleMs: 5000,
+  fleetTasks: 40,
 };
 
 export interface DrainRow {

@@ -1,8 +1,10 @@
 import type { OpsDatabase } from "@ops/db";
 import type { Logger } from "pino";
 import type { ServiceTokenVerifier } from "./auth/authenticate.ts";
-import type { StopWakeup } from "./dispatch/stops.ts";
-import type { DispatchWakeup } from "./dispatch/wakeup.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { HeartbeatBuffer } from "./dispatch/heartbeat.ts";
+import { StopWakeup } from "./dispatch/stops.ts";
+import { SettingsCache } from "./domain/settings-cache.ts";
 import type { Env } from "./env.ts";
 
 /** Long-lived things the procedures share, built once per API process (server.ts). */
@@ -11,7 +13,35 @@ export interface AppDeps {
   database: OpsDatabase;
   log: Logger;
   serviceTokens: ServiceTokenVerifier;
-  wakeup: DispatchWakeup;
+  /** Claims for the dispatch/next requests parked on this instance. */
+  dispatcher: Dispatcher;
+  /** Heartbeats that only say "still here", written together once per interval. */
+  heartbeats: HeartbeatBuffer;
+  /** The dispatch settings, cached and invalidated by NOTIFY from any instance. */
+  settings: SettingsCache;
   /** Parked dispatch/stops long-polls, woken by a cancel's NOTIFY. */
   stopWakeup: StopWakeup;
+}
+
+/**
+ * The instance's shared dispatch machinery, started (LISTENs, timers) in
+ * the order its users need; stopDispatchDeps ends it, writing pending heartbeats.
+ */
+export async function startDispatchDeps(env: Env, database: OpsDatabase, log: Logger): Promise<Pick<AppDeps, "dispatcher" | "heartbeats" | "settings" | "stopWakeup">> {
+  const settings = new SettingsCache(database.db, database, log);
+  await settings.start();
+  const dispatcher = new Dispatcher(database.db, database, settings, log, env.OPS_DISPATCH_REPOLL_MS);
+  await dispatcher.start();
+  const heartbeats = new HeartbeatBuffer(database.db, log, env.OPS_HEARTBEAT_FLUSH_MS);
+  heartbeats.start();
+  const stopWakeup = new StopWakeup(database, log);
+  await stopWakeup.start();
+  return { settings, dispatcher, heartbeats, stopWakeup };
+}
+
+export async function stopDispatchDeps(deps: Pick<AppDeps, "dispatcher" | "heartbeats" | "settings" | "stopWakeup" | "log">): Promise<void> {
+  await deps.dispatcher.stop();
+  await deps.stopWakeup.stop();
+  await deps.heartbeats.stop().catch((err: unknown) => deps.log.warn({ err }, "pending heartbeats not written at shutdown"));
+  await deps.settings.stop();
 }

@@ -80,11 +80,18 @@ const ZEnv = z.object({
   /** Watchdog pass interval; dispatch/next also reconciles whenever its claim sees stale work. */
   OPS_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /**
-   * How often a parked dispatch/next re-checks the queue without a NOTIFY (a
-   * missed notification, a cap freed, dispatch switched on). Tests set it high
-   * to prove the NOTIFY wake-up alone answers a parked launcher.
+   * The dispatcher's tick: how often the instance asks, with one statement for
+   * all its parked dispatch/next requests, whether work became claimable
+   * without a NOTIFY (a missed notification, a cap freed, a workspace switched
+   * on). Tests set it high to prove the NOTIFY wake-up alone answers a parked
+   * launcher.
    */
   OPS_DISPATCH_REPOLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
+  /**
+   * How often the instance writes the heartbeats that only say "still here",
+   * all in one statement (dispatch/heartbeat.ts); 0 writes each one at once.
+   */
+  OPS_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(0).max(30_000).default(1000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
 });
 

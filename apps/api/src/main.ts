@@ -5,6 +5,7 @@ import { startWatchdogTimer } from "./watchdog/timer.ts";
 import { loadEnv, startupWarnings } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildServer } from "./server.ts";
+import { stopDispatchDeps } from "./deps.ts";
 
 let env: ReturnType<typeof loadEnv>;
 try {
@@ -46,8 +47,8 @@ async function shutdown(signal: string) {
   log.info({ signal }, "shutting down");
   stopWatchdog();
   stopRetention();
-  await deps.wakeup.stop();
-  await deps.stopWakeup.stop();
+  // Parked requests are answered and pending heartbeats written before the connections close.
+  await stopDispatchDeps(deps);
   await app.close();
   await database.close();
   process.exit(0);

@@ -7,9 +7,7 @@ import type { OpsDatabase } from "@ops/db";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ServiceTokenVerifier } from "./auth/authenticate.ts";
-import type { AppDeps } from "./deps.ts";
-import { StopWakeup } from "./dispatch/stops.ts";
-import { DispatchWakeup } from "./dispatch/wakeup.ts";
+import { type AppDeps, startDispatchDeps } from "./deps.ts";
 import type { Env, TrustProxy } from "./env.ts";
 import { implementation } from "./procedures/index.ts";
 import { registerRestRoutes, restError } from "./rest/adapter.ts";
@@ -106,11 +104,10 @@ export interface BuiltServer {
 const defaultWebDist = resolve(dirname(fileURLToPath(import.meta.url)), "../../web/dist");
 
 export async function buildServer(env: Env, database: OpsDatabase, log: Logger): Promise<BuiltServer> {
-  const wakeup = new DispatchWakeup(database, log);
-  await wakeup.start();
-  const stopWakeup = new StopWakeup(database, log);
-  await stopWakeup.start();
-  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), wakeup, stopWakeup };
+  const serviceTokens = new ServiceTokenVerifier(database.db);
+  const deps: AppDeps = { env, database, log, serviceTokens, ...(await startDispatchDeps(env, database, log)) };
+  // A service token rotated on another instance is accepted here at once, not after the verifier's cache ends.
+  deps.settings.onChange(() => serviceTokens.invalidate());
   const appRouter = buildAppRouter(implementation);
 
   const app = Fastify({

@@ -9,6 +9,7 @@ import { bootstrapCredentials } from "../src/auth/bootstrap.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { buildServer } from "../src/server.ts";
+import { type AppDeps, stopDispatchDeps } from "../src/deps.ts";
 
 export type DbKind = "pglite" | "postgres";
 export const DB_KINDS: DbKind[] = ["pglite", "postgres"];
@@ -21,6 +22,10 @@ export interface TestApi {
   baseUrl: string;
   apiBase: string;
   database: OpsDatabase;
+  /** The PostgreSQL URL (postgres only): a second instance on the same database is started with it. */
+  databaseUrl: string | undefined;
+  /** The instance's shared machinery (dispatcher, heartbeat buffer, settings cache). */
+  deps: AppDeps;
   /** REST as the service token. */
   rest: ReturnType<typeof restClient>;
   /** REST with any headers (none: anonymous). */
@@ -39,9 +44,15 @@ export interface TestApi {
  * The real API in this process on a real port, over PGlite (in memory) or a
  * fresh PostgreSQL database. One per test file.
  */
-export async function startTestApi(kind: DbKind, envOverrides: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(
+  kind: DbKind,
+  envOverrides: Record<string, string> = {},
+  options: { sameDatabaseAs?: TestApi } = {},
+): Promise<TestApi> {
   let fresh: FreshDatabase | undefined;
-  if (kind === "postgres") fresh = await createFreshDatabase();
+  const shared = options.sameDatabaseAs?.databaseUrl;
+  if (kind === "postgres" && !shared) fresh = await createFreshDatabase();
+  const databaseUrl = shared ?? fresh?.url;
   const env = loadEnv({
     HOST: "127.0.0.1",
     PORT: "0",
@@ -50,7 +61,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
     OPS_ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: "debug",
     OPS_DATA_DIR: "memory://",
-    ...(fresh ? { DATABASE_URL: fresh.url } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...envOverrides,
   });
   const database = await createDb({ databaseUrl: env.DATABASE_URL, dataDir: env.OPS_DATA_DIR, maxConnections: 30 });
@@ -72,6 +83,8 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
     baseUrl,
     apiBase,
     database,
+    databaseUrl,
+    deps,
     rest: restClient(apiBase, { [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN }),
     restAs: (headers) => restClient(apiBase, headers),
     trpc: trpcAs({ [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN }),
@@ -88,8 +101,7 @@ export async function startTestApi(kind: DbKind, envOverrides: Record<string, st
       return { cookie };
     },
     async close() {
-      await deps.wakeup.stop();
-      await deps.stopWakeup.stop();
+      await stopDispatchDeps(deps);
       await app.close();
       await database.close();
       await fresh?.drop();

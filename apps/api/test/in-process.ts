@@ -6,9 +6,7 @@ import { testLogFile } from "../../../tests/support/log-dir.ts";
 import { createFreshDatabase, type FreshDatabase } from "../../../tests/support/postgres.ts";
 import { ServiceTokenVerifier } from "../src/auth/authenticate.ts";
 import type { Principal } from "../src/auth/principal.ts";
-import type { AppDeps } from "../src/deps.ts";
-import { StopWakeup } from "../src/dispatch/stops.ts";
-import { DispatchWakeup } from "../src/dispatch/wakeup.ts";
+import { type AppDeps, startDispatchDeps, stopDispatchDeps } from "../src/deps.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { implementation } from "../src/procedures/index.ts";
@@ -45,10 +43,7 @@ export async function startInProcessApi(): Promise<InProcessApi> {
   await database.migrate();
   await seedDefaults(database.db);
   const log = createLogger("debug", pino.destination({ dest: testLogFile("api-caller"), sync: true }));
-  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db),
-    wakeup: new DispatchWakeup(database, log),
-    stopWakeup: new StopWakeup(database, log),
-  };
+  const deps: AppDeps = { env, database, log, serviceTokens: new ServiceTokenVerifier(database.db), ...(await startDispatchDeps(env, database, log)) };
   const appRouter = buildAppRouter(implementation);
   return {
     database,
@@ -66,8 +61,7 @@ export async function startInProcessApi(): Promise<InProcessApi> {
       return appRouter.createCaller(ctx);
     },
     async close() {
-      await deps.wakeup.stop();
-      await deps.stopWakeup.stop();
+      await stopDispatchDeps(deps);
       await database.close();
       await fresh.drop();
     },

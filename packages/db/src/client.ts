@@ -18,8 +18,12 @@ export type DbOrTx = Pick<Db, "select" | "insert" | "update" | "delete" | "execu
 export interface OpsDatabase {
   db: Db;
   kind: "postgres" | "pglite";
-  /** Subscribes to a NOTIFY channel; resolves once the LISTEN is active. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a NOTIFY channel; resolves once the LISTEN is active.
+   * `onListen` runs each time the LISTEN is (re)established — after a reconnect
+   * notifications sent meanwhile are lost, so a cache reloads there.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,8 +56,8 @@ function openPostgres(url: string, max: number): OpsDatabase {
   return {
     db,
     kind: "postgres",
-    async listen(channel, onPayload) {
-      const sub = await client.listen(channel, onPayload);
+    async listen(channel, onPayload, onListen) {
+      const sub = await client.listen(channel, onPayload, onListen);
       return () => sub.unlisten();
     },
     migrate: () => migratePostgres(db as never, { migrationsFolder }),
@@ -68,8 +72,9 @@ async function openPglite(dataDir: string): Promise<OpsDatabase> {
   return {
     db,
     kind: "pglite",
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onListen) {
       const unsubscribe = await client.listen(channel, onPayload);
+      onListen?.();
       return () => unsubscribe();
     },
     migrate: () => migratePglite(db as never, { migrationsFolder }),

@@ -16,17 +16,38 @@ const SERVICE_HASH_TTL_MS = 3000;
  */
 export class ServiceTokenVerifier {
   private cached: { hash: string | undefined; at: number } | undefined;
+  /** The read in flight: requests arriving meanwhile share it (at 5,000 launchers, each expiry was a burst of reads). */
+  private reading: Promise<{ hash: string | undefined; at: number }> | undefined;
   constructor(private readonly db: Db) {}
 
   invalidate(): void {
     this.cached = undefined;
+    this.reading = undefined;
   }
 
   async verify(token: string): Promise<boolean> {
-    if (!this.cached || Date.now() - this.cached.at > SERVICE_HASH_TTL_MS) {
-      this.cached = { hash: await readSetting(this.db, "service_api_token"), at: Date.now() };
+    let cached = this.cached;
+    if (!cached || Date.now() - cached.at > SERVICE_HASH_TTL_MS) {
+      if (!this.reading) {
+        const read = readSetting(this.db, "service_api_token").then(
+          (hash) => {
+            const fresh = { hash, at: Date.now() };
+            if (this.reading === read) {
+              this.cached = fresh;
+              this.reading = undefined;
+            }
+            return fresh;
+          },
+          (err: unknown) => {
+            if (this.reading === read) this.reading = undefined;
+            throw err;
+          },
+        );
+        this.reading = read;
+      }
+      cached = await this.reading;
     }
-    const hash = this.cached.hash;
+    const hash = cached.hash;
     return hash !== undefined && tokenMatchesHash(token, hash);
   }
 }

@@ -2,7 +2,8 @@ import type { TNextResult } from "@ops/contract";
 import type { Db } from "@ops/db";
 import { runWatchdogPass } from "../watchdog/reconcile.ts";
 import { type ClaimRequest, claimNextTask, claimUnderCaps } from "./claim.ts";
-import type { DispatchWakeup } from "./wakeup.ts";
+import type { SettingsCache } from "../domain/settings-cache.ts";
+import { type Dispatcher, releaseClaim } from "./dispatcher.ts";
 
 /**
  * One POST /dispatch/next attempt, in the runbook's order: stale work is
@@ -26,36 +27,52 @@ async function nextTask(db: Db, request: ClaimRequest, actor: string, freshWorke
 }
 
 /**
- * POST /dispatch/next with the optional long-poll: when nothing is claimable,
- * park until a task for one of the worker's slugs is queued (LISTEN/NOTIFY) or
- * `waitMs` passes. Idle launchers cost one cheap query per re-poll
- * (OPS_DISPATCH_REPOLL_MS, 1 s), not a spin.
+ * POST /dispatch/next with the optional long-poll. The request first tries its
+ * own claim (as without a wait) unless the dispatcher already knows its group
+ * finds nothing; when nothing is claimable it parks with the instance's
+ * dispatcher (dispatcher.ts), which claims for it when a matching task is
+ * queued (LISTEN/NOTIFY, from any instance) or its timer finds work, until
+ * `waitMs` passes. A parked request costs the database nothing of its own.
  */
 export async function nextWithWait(
   db: Db,
-  wakeup: DispatchWakeup,
-  // repollMs: re-check the queue at least this often while parked, in case a
-  // NOTIFY was missed (listener reconnecting) or work became claimable without
-  // one (a cap freed up, dispatch switched on).
-  request: ClaimRequest & { waitMs: number; repollMs: number },
+  dispatcher: Dispatcher,
+  settings: SettingsCache,
+  request: ClaimRequest & { waitMs: number },
   actor: string,
   signal: AbortSignal,
 ): Promise<TNextResult> {
   const deadline = Date.now() + request.waitMs;
-  const subscription = request.waitMs > 0 ? wakeup.subscribe(request.agentSlugs) : undefined;
-  try {
-    for (let parked = false; ; parked = true) {
-      // A parked request outlives its sender if the launcher froze (SIGSTOP,
-      // a hung host): once its heartbeat is stale it must not be handed work.
-      // The claim statement checks that itself (one round trip less per wake-up,
-      // measured with `pnpm bench` pickup).
-      const outcome = await nextTask(db, request, actor, parked);
-      if (outcome === "worker_stale") return { claimed: false, reason: "empty", reconciled: 0 };
-      const remaining = deadline - Date.now();
-      if (outcome.claimed || !subscription || remaining <= 0 || signal.aborted) return outcome;
-      await subscription.wait(Math.min(remaining, request.repollMs), signal);
+  if (request.waitMs <= 0) return answer(await nextTask(db, request, actor, false));
+  const seqBefore = dispatcher.eventSeq;
+  let lastReason: "empty" | "capacity" | "dispatch_disabled" | undefined;
+  const off = (await settings.get().catch(() => undefined))?.dispatchEnabled === false;
+  if (off) lastReason = "dispatch_disabled";
+  else if (!dispatcher.knownEmpty(request)) {
+    let outcome: TNextResult | "worker_stale";
+    try {
+      outcome = await nextTask(db, request, actor, false);
+    } catch (err) {
+      dispatcher.notEmpty(request, false);
+      throw err;
     }
-  } finally {
-    subscription?.cancel();
+    // What the claim learnt about its group (and, when it was the one re-checking, lets the others ask again).
+    if (outcome !== "worker_stale" && !outcome.claimed && outcome.reason === "empty") dispatcher.markEmpty(request, seqBefore);
+    else dispatcher.notEmpty(request, outcome !== "worker_stale" && outcome.claimed);
+    if (outcome === "worker_stale" || outcome.claimed) {
+      // The client went away while the claim ran: the task goes back rather than nowhere.
+      if (outcome !== "worker_stale" && signal.aborted) {
+        await releaseClaim(db, request.workerId, outcome);
+        return { claimed: false, reason: "empty", reconciled: 0 };
+      }
+      return answer(outcome);
+    }
+    if (signal.aborted || Date.now() >= deadline) return outcome;
+    lastReason = outcome.reason;
   }
+  return dispatcher.park(request, actor, deadline, signal, lastReason, seqBefore);
+}
+
+function answer(outcome: TNextResult | "worker_stale"): TNextResult {
+  return outcome === "worker_stale" ? { claimed: false, reason: "empty", reconciled: 0 } : outcome;
 }

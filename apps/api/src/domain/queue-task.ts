@@ -7,7 +7,7 @@ import { awaitsApproval, holdAtHumanGate, humanGateRefusal } from "./human-gate.
 import { toTaskDto } from "./serialize.ts";
 import { loadTask, type TaskWithAgent, taskFromRaw } from "./task-rows.ts";
 
-/** NOTIFY channel of a queued task (payload: its agent's slug); dispatch/wakeup.ts listens. */
+/** NOTIFY channel of a queued task (payload: its agent's slug); dispatch/dispatcher.ts listens on every instance. */
 export const QUEUE_CHANNEL = "ops_dispatch_queued";
 
 

@@ -15,6 +15,9 @@ import { hashToken } from "../auth/crypto.ts";
 import { audit } from "../audit.ts";
 import { invalid, notFound } from "../errors.ts";
 
+/** NOTIFY channel of a changed setting (payload: its key); putSetting sends it after the write. settings-cache.ts listens. */
+export const SETTINGS_CHANNEL = "ops_settings_changed";
+
 export interface DispatchSettings {
   dispatchEnabled: boolean;
   staleMinutes: number;
@@ -93,6 +96,8 @@ export async function putSetting(
   const secret = "secret" in def && def.secret;
   const before = await readSetting(db, key);
   await writeSetting(db, key, secret ? hashToken(checked.value) : checked.value, actor);
+  // Every API instance caches the dispatch settings (settings-cache.ts): this tells them to read again.
+  await db.execute(sql`select pg_notify(${SETTINGS_CHANNEL}, ${key})`);
   await audit(db, {
     actor,
     action: "settings.updated",

@@ -1,6 +1,5 @@
 import { actorName, adminWorkspaces, assertActsAsWorker, workerPool } from "../auth/principal.ts";
 import { listPoolAgents } from "../domain/agents.ts";
-import { readDispatchSettings } from "../domain/settings.ts";
 import { setWorkspaceDispatch } from "../domain/workspace-dispatch.ts";
 import { dispatchHealth, dispatchWorkers } from "../dispatch/health.ts";
 import { recordHeartbeat, removeWorker } from "../dispatch/heartbeat.ts";
@@ -24,14 +23,14 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
     const pool = asWorker(ctx, input.worker_id);
     return nextWithWait(
       ctx.db,
-      ctx.deps.wakeup,
+      ctx.deps.dispatcher,
+      ctx.deps.settings,
       {
         workerId: input.worker_id,
         agentSlugs: input.agent_slugs,
         models: input.models ?? [],
         pool,
         waitMs: input.wait_ms ?? 0,
-        repollMs: ctx.deps.env.OPS_DISPATCH_REPOLL_MS,
       },
       `worker:${input.worker_id}`,
       ctx.signal,
@@ -39,12 +38,12 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
   },
   heartbeat: ({ ctx, input }) => {
     const pool = asWorker(ctx, input.worker_id);
-    return recordHeartbeat(ctx.db, input, { kind: ctx.principal.kind === "worker" ? "worker_token" : "service", pool });
+    return recordHeartbeat(ctx.db, ctx.deps.heartbeats, ctx.deps.settings, input, { kind: ctx.principal.kind === "worker" ? "worker_token" : "service", pool });
   },
   agents: ({ ctx }) => listPoolAgents(ctx.db, workerPool(ctx.principal)),
   credential: async ({ ctx }) => {
     const { principal } = ctx;
-    const { dispatchEnabled } = await readDispatchSettings(ctx.db);
+    const { dispatchEnabled } = await ctx.deps.settings.get();
     if (principal.kind !== "worker") {
       return { credential: "service" as const, worker_id: null, label: null, workspace_ids: null, dispatch_enabled: dispatchEnabled };
     }
@@ -84,6 +83,7 @@ export const dispatchProcedures: ApiImplementation["dispatch"] = {
   reconcilePreview: ({ ctx, input }) => previewReconcile(ctx.db, ctx.principal, input.minutes),
   removeWorker: async ({ ctx, input }) => {
     await removeWorker(ctx.db, input.worker_id, actorName(ctx.principal), ctx.ip);
+    ctx.deps.heartbeats.forget(input.worker_id);
     return { ok: true };
   },
   started: ({ ctx, input }) => reportStarted(ctx.db, input, asWorker(ctx, input.worker_id)),

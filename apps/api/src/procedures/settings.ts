@@ -16,6 +16,8 @@ export const settingsProcedures: ApiImplementation["settings"] = {
   get: ({ ctx, input }) => getSetting(ctx.db, input.key),
   put: async ({ ctx, input }) => {
     const view = await putSetting(ctx.db, input.key, input.value, actorName(ctx.principal), ctx.ip);
+    // In force on this instance when the answer leaves; the others follow the NOTIFY putSetting sent.
+    ctx.deps.settings.invalidate();
     if (input.key === "service_api_token") await onServiceTokenChanged(ctx);
     return view;
   },

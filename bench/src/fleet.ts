@@ -1,0 +1,253 @@
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { heartbeatBody } from "./client.ts";
+import { preloadQueued, startOurSystem } from "./ours.ts";
+import { startPgBoss } from "./peers.ts";
+import type { Sizes } from "./types.ts";
+import { idleXactRate, log, machine, now, round, sleep, type Stats, stats } from "./util.ts";
+
+// `fleet` (issue 12): N simulated launchers against ONE API process on
+// PostgreSQL. Each does what the real launcher does: heartbeats every 15 s,
+// parks on POST /api/dispatch/next with wait_ms 25000 (and parks again when it
+// ends), and reports started/finished for a task it gets. Measured: the idle
+// database transactions/s of the whole fleet (heartbeats included), pickup of
+// tasks queued one at a time while everyone is parked, double claims, lost
+// tasks, the API process's CPU and RSS; beside it, the same number of pg-boss
+// workers idle on a database of their own.
+
+export interface FleetRow {
+  launchers: number;
+  parked_at_start: number;
+  idle_xact_per_s: number;
+  pgboss_idle_xact_per_s: number | null;
+  ratio_pgboss_to_ours: number | null;
+  pickup_ms: Stats;
+  tasks: number;
+  picked: number;
+  claimed_twice: number;
+  lost: number;
+  api_cpu_percent_idle: number;
+  api_cpu_percent_pickup: number;
+  api_rss_mb: number;
+  heartbeats_sent: number;
+  http_errors: number;
+  /** What they were: "<path> <status or socket error>" → count. */
+  http_error_kinds: Record<string, number>;
+  loadavg: number[];
+}
+
+export interface FleetResult {
+  rows: FleetRow[];
+  heartbeat_seconds: number;
+  wait_ms: number;
+}
+
+const HEARTBEAT_S = 15;
+const WAIT_MS = 25_000;
+
+/** CPU seconds (user + system) and RSS of a process, from /proc. */
+function procStats(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the command: state is field 3; utime and stime are fields 14 and 15 (1-based in proc(5)).
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return { cpuS: ticks / 100, rssMb: round(Number(rss?.[1] ?? 0) / 1024, 1) };
+}
+
+/**
+ * A small HTTP client for thousands of simulated launchers in one process:
+ * one keep-alive agent with a socket per parked request, JSON in and out.
+ */
+function fleetClient(apiBase: string, token: string) {
+  const url = new URL(apiBase);
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: 20_000 });
+  let errors = 0;
+  /** What the errors were (status or message), counted. */
+  const kinds = new Map<string, number>();
+  const fail = (kind: string) => {
+    errors++;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  };
+  const post = (path: string, body: unknown): Promise<any> =>
+    new Promise((resolve) => {
+      const payload = JSON.stringify(body);
+      const req = request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: `${url.pathname}${path}`,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "x-ops-service-token": token },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            if ((res.statusCode ?? 500) >= 400) fail(`${path.split("/").slice(0, 3).join("/")} ${res.statusCode}`);
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+            } catch {
+              resolve(undefined);
+            }
+          });
+        },
+      );
+      req.on("error", (e: Error & { code?: string }) => {
+        fail(`${path.split("/").slice(0, 3).join("/")} ${e.code ?? e.message}`);
+        resolve(undefined);
+      });
+      req.end(payload);
+    });
+  return { post, errors: () => errors, kinds: () => Object.fromEntries(kinds), close: () => agent.destroy() };
+}
+
+async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
+  const sys = await startOurSystem("ops_bench_fleet");
+  const client = fleetClient(sys.api.apiBase, sys.api.serviceToken);
+  let stop = false;
+  let parked = 0;
+  let heartbeats = 0;
+  const enqueuedAt = new Map<number, number>();
+  const waiting = new Map<number, () => void>();
+  const claimedBy = new Map<number, string>();
+  const latencies: number[] = [];
+  let twice = 0;
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    const ids = Array.from({ length: n }, (_, i) => `fleet-${String(i).padStart(5, "0")}`);
+    // Registered first (a launcher's first heartbeat is written at once).
+    for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => client.post("/dispatch/heartbeat", heartbeatBody(id))));
+    // Heartbeats every 15 s, spread evenly.
+    ids.forEach((id, i) => {
+      const start = setTimeout(() => {
+        const beat = () => {
+          heartbeats++;
+          void client.post("/dispatch/heartbeat", heartbeatBody(id));
+        };
+        beat();
+        timers.push(setInterval(beat, HEARTBEAT_S * 1000));
+      }, (i / ids.length) * HEARTBEAT_S * 1000);
+      timers.push(start);
+    });
+    const launcher = async (id: string) => {
+      while (!stop) {
+        parked++;
+        const r = await client.post("/dispatch/next", { worker_id: id, agent_slugs: ["opencode"], wait_ms: WAIT_MS });
+        parked--;
+        if (!r?.claimed) {
+          // A failed call (a keep-alive socket the server closed as it was reused: ECONNRESET) is retried, as a launcher does.
+          if (!r) await sleep(50);
+          continue;
+        }
+        const at = now();
+        const taskId = Number(r.task.id);
+        if (claimedBy.has(taskId)) twice++;
+        claimedBy.set(taskId, id);
+        const t0 = enqueuedAt.get(taskId);
+        if (t0 !== undefined) latencies.push(at - t0);
+        await client.post(`/dispatch/tasks/${taskId}/started`, {
+          worker_id: id, attempt: r.attempt, pid: process.pid, command: ["bench-agent"], log_path: "/tmp/fleet.log", err_log_path: "/tmp/fleet.err.log",
+        });
+        await client.post(`/dispatch/tasks/${taskId}/finished`, { worker_id: id, attempt: r.attempt, exit_code: 0, duration_ms: 1 });
+        waiting.get(taskId)?.();
+      }
+    };
+    const running = ids.map((id) => launcher(id));
+    // Everyone parked: the API has all N requests (their first claims, or "known empty", are done).
+    const parkDeadline = now() + 60_000;
+    while (parked < n && now() < parkDeadline) await sleep(100);
+    await sleep(2000);
+    const parkedAtStart = parked;
+    log(`fleet ${n}: ${parkedAtStart} parked`);
+
+    // Idle: the whole fleet parked and heartbeating, nothing queued.
+    const cpu0 = procStats(sys.api.pid);
+    const t0 = now();
+    const idle = await idleXactRate(sys.sql, sys.db.name, sizes.fleetIdleMs);
+    const cpu1 = procStats(sys.api.pid);
+    const idleCpu = round(((cpu1.cpuS - cpu0.cpuS) / ((now() - t0) / 1000)) * 100, 1);
+    log(`fleet ${n}: idle ${idle} xact/s, API CPU ${idleCpu}%, RSS ${cpu1.rssMb} MB`);
+
+    // Pickup: tasks queued one at a time through the REST API while the fleet is parked.
+    await preloadQueued(sys.sql, sys.agentId, sizes.fleetTasks, "backlog");
+    const taskIds = (await sys.sql`select id from tasks where status = 'backlog' order by id`).map((r) => Number(r.id));
+    const cpu2 = procStats(sys.api.pid);
+    const t2 = now();
+    for (const id of taskIds) {
+      const done = new Promise<void>((r) => waiting.set(id, r));
+      enqueuedAt.set(id, now());
+      await sys.rest.call("POST", `/tasks/${id}/dispatch`, {});
+      await Promise.race([done, sleep(5000)]);
+      await sleep(20);
+    }
+    const cpu3 = procStats(sys.api.pid);
+    const pickupCpu = round(((cpu3.cpuS - cpu2.cpuS) / ((now() - t2) / 1000)) * 100, 1);
+    await sleep(500);
+    const [row] = await sys.sql`select count(*)::int as n from tasks where status = 'review' and id in ${sys.sql(taskIds)}`;
+    const finished = Number(row!.n);
+    const result: FleetRow = {
+      launchers: n,
+      parked_at_start: parkedAtStart,
+      idle_xact_per_s: idle,
+      pgboss_idle_xact_per_s: null,
+      ratio_pgboss_to_ours: null,
+      pickup_ms: stats(latencies),
+      tasks: taskIds.length,
+      picked: latencies.length,
+      claimed_twice: twice,
+      lost: taskIds.length - finished,
+      api_cpu_percent_idle: idleCpu,
+      api_cpu_percent_pickup: pickupCpu,
+      api_rss_mb: procStats(sys.api.pid).rssMb,
+      heartbeats_sent: heartbeats,
+      http_errors: client.errors(),
+      http_error_kinds: client.kinds(),
+      loadavg: machine().loadavg,
+    };
+    if (result.http_errors > 0) {
+      log(`fleet ${n}: HTTP errors ${JSON.stringify(client.kinds())}`);
+      log(`fleet ${n}: API output (last 2,000 characters): ${sys.api.output().slice(-2000)}`);
+    }
+    log(`fleet ${n}: pickup p50 ${result.pickup_ms.p50} / p99 ${result.pickup_ms.p99} ms, ${finished}/${taskIds.length} finished, twice ${twice}, errors ${result.http_errors}`);
+    stop = true;
+    void running;
+    return result;
+  } finally {
+    stop = true;
+    for (const t of timers) clearTimeout(t);
+    client.close();
+    await sys.stop();
+  }
+}
+
+/** The same number of pg-boss workers, idle (pg-boss's default 2 s polling), on a database of their own. */
+async function pgBossIdle(n: number, sizes: Sizes): Promise<number> {
+  const b = await startPgBoss();
+  try {
+    for (let i = 0; i < n; i++) await b.boss.work("bench", { batchSize: 1, pollingIntervalSeconds: 2 }, async () => {});
+    await sleep(3000);
+    const rate = await idleXactRate(b.sql, b.db.name, sizes.fleetIdleMs);
+    log(`pg-boss ${n} workers: idle ${rate} xact/s`);
+    await b.boss.offWork("bench").catch(() => {});
+    return rate;
+  } finally {
+    await b.stop();
+  }
+}
+
+export async function fleetScenario(sizes: Sizes): Promise<FleetResult> {
+  const rows: FleetRow[] = [];
+  for (const n of sizes.fleetLaunchers) {
+    const row = await fleetRun(n, sizes);
+    try {
+      row.pgboss_idle_xact_per_s = await pgBossIdle(n, sizes);
+      row.ratio_pgboss_to_ours = row.idle_xact_per_s > 0 ? round(row.pgboss_idle_xact_per_s / row.idle_xact_per_s, 1) : null;
+    } catch (error) {
+      log(`pg-boss ${n} workers failed: ${(error as Error).message}`);
+    }
+    rows.push(row);
+  }
+  return { rows, heartbeat_seconds: HEARTBEAT_S, wait_ms: WAIT_MS };
+}
