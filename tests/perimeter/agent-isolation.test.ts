@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgent, type LauncherDirs, launcherDirs, type Rest, type RunningLauncher, startLauncher, waitForTask } from "../../apps/launcher/test/harness.ts";
-import { lookupUnixUser, type UnixUser } from "../../apps/launcher/src/env.ts";
+import { lookupUnixUser, type UnixUser } from "../../apps/launcher/src/unix-user.ts";
 import { createFreshDatabase, type FreshDatabase } from "../support/postgres.ts";
 import { restClient, type SpawnedApi, spawnApi } from "../support/spawn-api.ts";
 

@@ -1,21 +1,20 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import {
   defaultIntSetting,
   programOf,
-  SERVICE_TOKEN_HEADER,
   WORKER_ID_PATTERN,
-  WORKER_TOKEN_HEADER,
-  WORKER_TOKEN_PREFIX,
   ZModelName,
   ZSlug,
   ZWorkerId,
 } from "@ops/contract";
 import { z } from "zod";
 import { parseTemplate, TemplateError, type Word } from "@ops/contract";
-import { builtinCredentialRule, type CredentialRule, expandHome, parseCredentialRule, runtimeEnvNames } from "./credentials.ts";
+import { agentEnvironment, launcherOnlyVariable } from "./agent-env.ts";
+import { type CredentialRule, expandHome, parseCredentialRule } from "./credentials.ts";
+import { CREDENTIAL_ENV_KEYS, type LauncherCredential, resolveCredential } from "./launcher-credential.ts";
+import { lookupUnixUser, type UnixUser } from "./unix-user.ts";
 
 /** The four runtimes the runbook names; any other slug works through AGENT_CMD_<SLUG>. */
 export const DEFAULT_SLUGS = ["opencode", "claudecode", "codex", "hermes"] as const;
@@ -88,113 +87,6 @@ export function isLoopbackHost(hostname: string): boolean {
 
 const INSECURE_API_ERROR =
   "sends the launcher's token in clear text to a host that is not this machine: use https://, or set OPS_ALLOW_INSECURE_API=1 on a network you trust (worker:doctor warns about it)";
-
-/** The systemd credential name (LoadCredential=ops-worker-token:/etc/ops-dispatch/worker-token). */
-export const WORKER_TOKEN_CREDENTIAL = "ops-worker-token";
-
-/** Everything that names or carries the launcher's own credential: never for agents, dropped from process.env after start. */
-export const CREDENTIAL_ENV_KEYS = ["OPS_WORKER_TOKEN", "OPS_WORKER_TOKEN_FILE", "OPS_SERVICE_TOKEN", "CREDENTIALS_DIRECTORY"] as const;
-
-const NO_CREDENTIAL_ERROR =
-  "no credential for the API: set OPS_WORKER_TOKEN_FILE to a file only the launcher's user can read (e.g. /etc/ops-dispatch/worker-token, mode 0600) holding this launcher's worker token; issue one with POST /api/workers/tokens or Ajustes → Workers. (systemd: LoadCredential=ops-worker-token:/etc/ops-dispatch/worker-token; OPS_SERVICE_TOKEN still works but is an instance admin credential)";
-
-/** The one credential the launcher sends, and where it came from (never the token in words). */
-export interface LauncherCredential {
-  kind: "worker_token" | "service";
-  header: string;
-  token: string;
-  /** Where it was read, for the log and the doctor: "systemd credential ops-worker-token", "OPS_WORKER_TOKEN_FILE /etc/…", "OPS_WORKER_TOKEN", "OPS_SERVICE_TOKEN". */
-  source: string;
-  /** The file it was read from, when it came from one (the doctor checks its mode and owner). */
-  file?: string;
-  /** Other credential variables that are set too and ignored. */
-  ignored: string[];
-}
-
-/**
- * Picks the launcher's credential, in this order: the systemd credential
- * ($CREDENTIALS_DIRECTORY/ops-worker-token), OPS_WORKER_TOKEN_FILE,
- * OPS_WORKER_TOKEN, then OPS_SERVICE_TOKEN. Files first: a file only the
- * launcher's user reads stays out of /proc/<pid>/environ, which the process
- * keeps for its whole life even after the variable is unset. Exactly one is
- * used; the others are named as ignored. Problems are returned in words that
- * never quote the token.
- */
-export function resolveCredential(source: NodeJS.ProcessEnv): { credential?: LauncherCredential; problems: string[] } {
-  const problems: string[] = [];
-  const candidates: { name: string; read: () => { token: string; source: string; file?: string } | undefined }[] = [
-    {
-      name: "CREDENTIALS_DIRECTORY",
-      read: () => {
-        if (!source.CREDENTIALS_DIRECTORY) return undefined;
-        const file = `${source.CREDENTIALS_DIRECTORY.replace(/\/$/, "")}/${WORKER_TOKEN_CREDENTIAL}`;
-        // A unit may load other credentials only: then this one is simply not offered.
-        if (!existsSync(file)) return undefined;
-        return { token: readTokenFile(file, `systemd credential ${WORKER_TOKEN_CREDENTIAL}`, problems), source: `systemd credential ${WORKER_TOKEN_CREDENTIAL}`, file };
-      },
-    },
-    {
-      name: "OPS_WORKER_TOKEN_FILE",
-      read: () => {
-        const file = source.OPS_WORKER_TOKEN_FILE;
-        if (!file) return undefined;
-        return { token: readTokenFile(file, "OPS_WORKER_TOKEN_FILE", problems), source: `OPS_WORKER_TOKEN_FILE ${file}`, file };
-      },
-    },
-    { name: "OPS_WORKER_TOKEN", read: () => (source.OPS_WORKER_TOKEN ? { token: source.OPS_WORKER_TOKEN.trim(), source: "OPS_WORKER_TOKEN" } : undefined) },
-    { name: "OPS_SERVICE_TOKEN", read: () => (source.OPS_SERVICE_TOKEN ? { token: source.OPS_SERVICE_TOKEN, source: "OPS_SERVICE_TOKEN" } : undefined) },
-  ];
-  let chosen: { name: string; token: string; source: string; file?: string } | undefined;
-  const ignored: string[] = [];
-  for (const candidate of candidates) {
-    if (chosen) {
-      if (candidate.name === "CREDENTIALS_DIRECTORY" || !source[candidate.name]) continue;
-      // The env file may name the same file the unit loads as a credential: only a second secret is worth a word.
-      if (candidate.name !== "OPS_WORKER_TOKEN_FILE") ignored.push(candidate.name);
-      continue;
-    }
-    const found = candidate.read();
-    if (found) chosen = { name: candidate.name, ...found };
-  }
-  if (problems.length > 0) return { problems };
-  if (!chosen) return { problems: [NO_CREDENTIAL_ERROR] };
-  const worker = chosen.name !== "OPS_SERVICE_TOKEN";
-  if (worker && !chosen.token.startsWith(WORKER_TOKEN_PREFIX)) {
-    return {
-      problems: [
-        `${chosen.name === "CREDENTIALS_DIRECTORY" ? `systemd credential ${WORKER_TOKEN_CREDENTIAL}` : chosen.name}: is not a worker token (those start with ${WORKER_TOKEN_PREFIX}; issue one with POST /api/workers/tokens or Ajustes → Workers); the service token goes in OPS_SERVICE_TOKEN`,
-      ],
-    };
-  }
-  return {
-    credential: {
-      kind: worker ? "worker_token" : "service",
-      header: worker ? WORKER_TOKEN_HEADER : SERVICE_TOKEN_HEADER,
-      token: chosen.token,
-      source: chosen.source,
-      ...(chosen.file ? { file: chosen.file } : {}),
-      ignored,
-    },
-    problems: [],
-  };
-}
-
-/** A token file's content, trimmed; an empty string with a problem when it cannot be used. */
-function readTokenFile(file: string, name: string, problems: string[]): string {
-  try {
-    if (!statSync(file).isFile()) {
-      problems.push(`${name}: ${file} is not a file`);
-      return "";
-    }
-    const token = readFileSync(file, "utf8").trim();
-    if (!token) problems.push(`${name}: ${file} is empty; write the worker token into it (POST /api/workers/tokens or Ajustes → Workers)`);
-    else if (/\s/.test(token)) problems.push(`${name}: ${file} must hold the token alone, on one line`);
-    return token;
-  } catch (error) {
-    problems.push(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); it must be readable by the launcher's user only`);
-    return "";
-  }
-}
 
 /**
  * Drops the launcher's credential variables from its own environment once
@@ -302,120 +194,12 @@ export interface LauncherConfig {
   agentBaseEnv: Record<string, string>;
 }
 
-/** A Unix account, as getent or /etc/passwd has it. */
-export interface UnixUser {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  shell: string;
-}
-
 /** What loading the configuration asks of the host, injectable for tests. */
 export interface ConfigHost {
   lookupUser(name: string): UnixUser | undefined;
 }
 
-const parsePasswdLine = (line: string): UnixUser | undefined => {
-  const f = line.split(":");
-  if (f.length < 7) return undefined;
-  return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]!.trim() };
-};
-
-/** `getent passwd NAME` (so NSS users count), else /etc/passwd. */
-export function lookupUnixUser(name: string): UnixUser | undefined {
-  try {
-    return parsePasswdLine(execFileSync("getent", ["passwd", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n")[0]!);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
-  }
-  try {
-    const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
-    return line ? parsePasswdLine(line) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const systemHost: ConfigHost = { lookupUser: lookupUnixUser };
-
-/** Variables every agent may get when the launcher has them: where things are, locale, terminal, proxies, CA bundles. */
-export const AGENT_BASE_VARIABLES = [
-  "PATH",
-  "HOME",
-  "USER",
-  "LOGNAME",
-  "SHELL",
-  "LANG",
-  "LANGUAGE",
-  "TZ",
-  "TERM",
-  "TMPDIR",
-  "XDG_CONFIG_HOME",
-  "XDG_DATA_HOME",
-  "XDG_CACHE_HOME",
-  "XDG_STATE_HOME",
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "NO_PROXY",
-  "ALL_PROXY",
-  "http_proxy",
-  "https_proxy",
-  "no_proxy",
-  "all_proxy",
-  "NODE_EXTRA_CA_CERTS",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-] as const;
-const AGENT_BASE_PREFIXES = ["LC_"];
-
-/**
- * The launcher's own variables: its credentials and configuration, never an
- * agent's, whatever an allowlist says (OPS_SERVICE_TOKEN, OPS_WORKER_TOKEN,
- * systemd's CREDENTIALS_DIRECTORY, a database URL or PostgreSQL password).
- */
-export const launcherOnlyVariable = (name: string) =>
-  /^(OPS_|AGENT_CMD_|AGENT_CREDENTIALS_|SUPPORTED_|PG)/.test(name) || name === "DATABASE_URL" || name === "CREDENTIALS_DIRECTORY";
-
-/**
- * The environment an agent gets, from the launcher's: an allowlist (the base
- * variables, the supported runtimes' own variables and credential rules'
- * `env:` names, OPS_AGENT_ENV_ALLOW), never the launcher's own variables. An
- * agent user gets its own HOME, USER, LOGNAME and SHELL.
- */
-export function agentEnvironment(
-  source: NodeJS.ProcessEnv,
-  opts: { slugs: string[]; rules: Record<string, CredentialRule>; extra: string[]; agentUser?: UnixUser | undefined; agentHome: string },
-): Record<string, string> {
-  const names = new Set<string>(AGENT_BASE_VARIABLES);
-  const prefixes = [...AGENT_BASE_PREFIXES];
-  for (const slug of opts.slugs) {
-    const own = runtimeEnvNames(slug);
-    for (const n of own.names) names.add(n);
-    prefixes.push(...own.prefixes);
-    for (const check of opts.rules[slug] ?? builtinCredentialRule(slug, opts.agentHome)) if (check.kind === "env") names.add(check.name);
-  }
-  for (const item of opts.extra) {
-    if (item.endsWith("*")) prefixes.push(item.slice(0, -1));
-    else names.add(item);
-  }
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source)) {
-    if (v === undefined || launcherOnlyVariable(k)) continue;
-    if (names.has(k) || prefixes.some((p) => k.startsWith(p))) env[k] = v;
-  }
-  if (opts.agentUser) {
-    const user = opts.agentUser;
-    env.HOME = user.home;
-    env.USER = user.name;
-    env.LOGNAME = user.name;
-    // A system account's login shell is often nologin: the CLIs run their tools through $SHELL.
-    env.SHELL = /\/(nologin|false)$/.test(user.shell) || !user.shell ? "/bin/sh" : user.shell;
-  } else if (!env.HOME) {
-    env.HOME = opts.agentHome;
-  }
-  return env;
-}
 
 const splitList = (v: string | undefined) =>
   (v ?? "")

@@ -1,6 +1,7 @@
 import type { TAgent, TTask } from "@ops/contract";
 import { describe, expect, it } from "vitest";
-import { agentUserProblem, ConfigError, type ConfigHost, loadConfig, type UnixUser } from "./env.ts";
+import { agentUserProblem, ConfigError, type ConfigHost, loadConfig } from "./env.ts";
+import type { UnixUser } from "./unix-user.ts";
 import { type Claim, type LaunchHost, planLaunch } from "./launch-plan.ts";
 
 const config = loadConfig({
