@@ -241,7 +241,16 @@ describe("a worker token", () => {
       const { token, id } = await issue("vm-revoked", [1]);
       const onSecond = () => second.restAs({ [WORKER_TOKEN_HEADER]: token })("POST", "/dispatch/heartbeat", heartbeatBody("vm-revoked"));
       expect((await onSecond()).status).toBe(200);
+      // The second instance now serves this token from its cache (no database read).
+      const lookups = second.deps.workerTokens.lookups;
+      expect((await onSecond()).status).toBe(200);
+      expect(second.deps.workerTokens.lookups).toBe(lookups);
+      // The revoke's NOTIFY reaches the second instance at commit, before the revoke's answer; its
+      // handling there and the next HTTP request are two sockets of one event loop, so the test
+      // waits for the invalidation itself (no sleep) rather than assume which is read first.
+      const dropped = second.deps.workerTokens.invalidated(id);
       expect((await api.restAs(ws1Admin)("POST", `/workers/tokens/${id}/revoke`)).status).toBe(200);
+      await dropped;
       const refused = await onSecond();
       expect(refused.status).toBe(401);
       expect(refused.body.error).toEqual({ code: "UNAUTHORIZED", message: "invalid or revoked worker token" });
