@@ -329,7 +329,8 @@ export class WorkerTokenCache {
         this.hashes.delete(e.row.id);
         continue;
       }
-      const lastUsedAt = e.row.lastUsedAt && row.lastUsedAt && e.row.lastUsedAt > row.lastUsedAt ? e.row.lastUsedAt : row.lastUsedAt;
+      // The database's last use, unless this instance's own refresh is still queued.
+      const lastUsedAt = this.pendingTouch.has(row.id) ? e.row.lastUsedAt : row.lastUsedAt;
       e.row = { id: row.id, workerId: row.workerId, label: row.label, workspaceIds: row.workspaceIds, lastUsedAt };
       e.confirmedAt = startedAt;
       e.used = false;
