@@ -1,6 +1,6 @@
 import { WORKER_TOKEN_PREFIX } from "@ops/contract";
 import { type Db, type DbOrTx, type OpsDatabase, workerCredentials } from "@ops/db";
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { generateToken, hashToken } from "./crypto.ts";
 import type { Principal } from "./principal.ts";
@@ -69,6 +69,9 @@ export async function workerPrincipal(db: Db, token: string): Promise<WorkerPrin
   return toPrincipal(row);
 }
 
+/** `id = any('{…}'::int[])`: one parameter however many ids (an IN list of thousands would be thousands of parameters). */
+const anyId = (ids: readonly number[]) => sql`${workerCredentials.id} = any(${`{${ids.map((id) => Math.trunc(id)).join(",")}}`}::int[])`;
+
 /** Guarded in SQL too, so instances racing on the same token write once a minute. */
 async function touchLastUsed(db: DbOrTx, ids: number[]): Promise<void> {
   await db
@@ -76,7 +79,7 @@ async function touchLastUsed(db: DbOrTx, ids: number[]): Promise<void> {
     .set({ lastUsedAt: sql`now()` })
     .where(
       and(
-        inArray(workerCredentials.id, ids),
+        anyId(ids),
         or(
           isNull(workerCredentials.lastUsedAt),
           lt(workerCredentials.lastUsedAt, sql`now() - make_interval(secs => ${LAST_USED_GRANULARITY_MS / 1000})`),
@@ -154,7 +157,7 @@ export class WorkerTokenCache {
       try {
         this.unlisten = await this.database.listen(
           WORKER_CREDENTIALS_CHANNEL,
-          (payload) => this.forget(Number(payload)),
+          (payload) => this.onNotify(payload),
           () => this.listenUp(),
           () => this.listenDown(),
         );
@@ -244,6 +247,13 @@ export class WorkerTokenCache {
     return row;
   }
 
+  /** A NOTIFY names the credential that changed; one that names none clears everything. */
+  private onNotify(payload: string): void {
+    const id = Number(payload);
+    if (Number.isSafeInteger(id)) this.forget(id);
+    else this.clear();
+  }
+
   /** Drops a credential's cached copy (its NOTIFY arrived, or this instance revoked it). */
   forget(credentialId: number): void {
     this.version++;
@@ -318,7 +328,7 @@ export class WorkerTokenCache {
         tokenHash: workerCredentials.tokenHash,
       })
       .from(workerCredentials)
-      .where(and(inArray(workerCredentials.id, used.map(([, e]) => e.row.id)), isNull(workerCredentials.revokedAt)));
+      .where(and(anyId(used.map(([, e]) => e.row.id)), isNull(workerCredentials.revokedAt)));
     // Something was invalidated while this ran: the entries it concerned are gone; leave the rest to the next pass.
     if (version !== this.version) return;
     const active = new Map(rows.map((r) => [r.tokenHash, r]));
