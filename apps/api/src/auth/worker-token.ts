@@ -302,7 +302,13 @@ export class WorkerTokenCache {
     if (this.pendingTouch.size === 0) return;
     const ids = [...this.pendingTouch];
     this.pendingTouch.clear();
-    await touchLastUsed(this.db, ids);
+    try {
+      await touchLastUsed(this.db, ids);
+    } catch (err) {
+      // Kept for the next flush.
+      for (const id of ids) this.pendingTouch.add(id);
+      throw err;
+    }
   }
 
   /** Re-reads, in one statement, the cached credentials used since the last pass; drops the others. */
