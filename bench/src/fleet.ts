@@ -1,5 +1,7 @@
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { WORKER_TOKEN_PREFIX } from "@ops/contract";
 import { heartbeatBody } from "./client.ts";
 import { preloadQueued, startOurSystem } from "./ours.ts";
 import { startPgBoss } from "./peers.ts";
@@ -14,9 +16,19 @@ import { idleXactRate, log, machine, now, round, sleep, type Stats, stats } from
 // tasks queued one at a time while everyone is parked, double claims, lost
 // tasks, the API process's CPU and RSS; beside it, the same number of pg-boss
 // workers idle on a database of their own.
+//
+// `--fleet-auth=worker`: each simulated launcher authenticates with a worker
+// token of its own (X-OPS-Worker-Token, bound to its worker id), as real
+// launchers do, instead of the shared service token. The tokens are issued in
+// bulk straight into worker_credentials before the fleet starts. The pg-boss
+// column is skipped then: it does not depend on how our launchers sign in.
+
+export type FleetAuth = "service" | "worker";
 
 export interface FleetRow {
   launchers: number;
+  /** How the simulated launchers authenticated: the shared service token, or a worker token each. */
+  auth: FleetAuth;
   parked_at_start: number;
   idle_xact_per_s: number;
   pgboss_idle_xact_per_s: number | null;
@@ -59,7 +71,7 @@ function procStats(pid: number): { cpuS: number; rssMb: number } {
  * A small HTTP client for thousands of simulated launchers in one process:
  * one keep-alive agent with a socket per parked request, JSON in and out.
  */
-function fleetClient(apiBase: string, token: string) {
+function fleetClient(apiBase: string, authHeaders: (workerId: string | undefined) => Record<string, string>) {
   const url = new URL(apiBase);
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: 20_000 });
   let errors = 0;
@@ -69,7 +81,7 @@ function fleetClient(apiBase: string, token: string) {
     errors++;
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   };
-  const post = (path: string, body: unknown): Promise<any> =>
+  const post = (path: string, body: { worker_id?: string } & Record<string, unknown>): Promise<any> =>
     new Promise((resolve) => {
       const payload = JSON.stringify(body);
       const req = request(
@@ -79,7 +91,7 @@ function fleetClient(apiBase: string, token: string) {
           port: url.port,
           method: "POST",
           path: `${url.pathname}${path}`,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "x-ops-service-token": token },
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...authHeaders(body.worker_id) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -103,9 +115,27 @@ function fleetClient(apiBase: string, token: string) {
   return { post, errors: () => errors, kinds: () => Object.fromEntries(kinds), close: () => agent.destroy() };
 }
 
-async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
+/**
+ * Issues one worker token per worker id (the whole instance as its pool) in a
+ * single statement, as the API would store them (sha256 of the token), and
+ * returns worker id → token.
+ */
+async function issueWorkerTokens(sql: Awaited<ReturnType<typeof startOurSystem>>["sql"], ids: string[]): Promise<Map<string, string>> {
+  const tokens = new Map(ids.map((id) => [id, `${WORKER_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`]));
+  const hashes = ids.map((id) => createHash("sha256").update(tokens.get(id)!, "utf8").digest("hex"));
+  await sql`insert into worker_credentials (worker_id, label, token_hash, workspace_ids, created_by)
+            select worker_id, 'fleet bench', token_hash, null, 'bench'
+            from unnest(${sql.array(ids)}::text[], ${sql.array(hashes)}::text[]) as x(worker_id, token_hash)`;
+  return tokens;
+}
+
+async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<FleetRow> {
   const sys = await startOurSystem("ops_bench_fleet");
-  const client = fleetClient(sys.api.apiBase, sys.api.serviceToken);
+  const ids = Array.from({ length: n }, (_, i) => `fleet-${String(i).padStart(5, "0")}`);
+  const tokens = auth === "worker" ? await issueWorkerTokens(sys.sql, ids) : undefined;
+  const client = fleetClient(sys.api.apiBase, (workerId): Record<string, string> =>
+    tokens ? { "x-ops-worker-token": tokens.get(workerId ?? "") ?? "opsw_missing" } : { "x-ops-service-token": sys.api.serviceToken },
+  );
   let stop = false;
   let parked = 0;
   let heartbeats = 0;
@@ -116,7 +146,6 @@ async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
   let twice = 0;
   const timers: NodeJS.Timeout[] = [];
   try {
-    const ids = Array.from({ length: n }, (_, i) => `fleet-${String(i).padStart(5, "0")}`);
     // Registered first (a launcher's first heartbeat is written at once).
     for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => client.post("/dispatch/heartbeat", heartbeatBody(id))));
     // Heartbeats every 15 s, spread evenly.
@@ -160,7 +189,7 @@ async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
     while (parked < n && now() < parkDeadline) await sleep(100);
     await sleep(2000);
     const parkedAtStart = parked;
-    log(`fleet ${n}: ${parkedAtStart} parked`);
+    log(`fleet ${n} (${auth} tokens): ${parkedAtStart} parked`);
 
     // Idle: the whole fleet parked and heartbeating, nothing queued.
     const cpu0 = procStats(sys.api.pid);
@@ -168,7 +197,7 @@ async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
     const idle = await idleXactRate(sys.sql, sys.db.name, sizes.fleetIdleMs);
     const cpu1 = procStats(sys.api.pid);
     const idleCpu = round(((cpu1.cpuS - cpu0.cpuS) / ((now() - t0) / 1000)) * 100, 1);
-    log(`fleet ${n}: idle ${idle} xact/s, API CPU ${idleCpu}%, RSS ${cpu1.rssMb} MB`);
+    log(`fleet ${n} (${auth} tokens): idle ${idle} xact/s, API CPU ${idleCpu}%, RSS ${cpu1.rssMb} MB`);
 
     // Pickup: tasks queued one at a time through the REST API while the fleet is parked.
     await preloadQueued(sys.sql, sys.agentId, sizes.fleetTasks, "backlog");
@@ -189,6 +218,7 @@ async function fleetRun(n: number, sizes: Sizes): Promise<FleetRow> {
     const finished = Number(row!.n);
     const result: FleetRow = {
       launchers: n,
+      auth,
       parked_at_start: parkedAtStart,
       idle_xact_per_s: idle,
       pgboss_idle_xact_per_s: null,
@@ -237,10 +267,14 @@ async function pgBossIdle(n: number, sizes: Sizes): Promise<number> {
   }
 }
 
-export async function fleetScenario(sizes: Sizes): Promise<FleetResult> {
+export async function fleetScenario(sizes: Sizes, auth: FleetAuth = "service"): Promise<FleetResult> {
   const rows: FleetRow[] = [];
   for (const n of sizes.fleetLaunchers) {
-    const row = await fleetRun(n, sizes);
+    const row = await fleetRun(n, sizes, auth);
+    if (auth === "worker") {
+      rows.push(row);
+      continue;
+    }
     try {
       row.pgboss_idle_xact_per_s = await pgBossIdle(n, sizes);
       row.ratio_pgboss_to_ours = row.idle_xact_per_s > 0 ? round(row.pgboss_idle_xact_per_s / row.idle_xact_per_s, 1) : null;

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery,output,fleet]`
+ * `pnpm bench [--quick] [--only=drain,pickup,scale,recovery,output,fleet] [--fleet=1000,5000] [--fleet-auth=service|worker] [--out=name]`
  *
  * Measures this system (REST API, tRPC client, raw SQL ceiling) against
  * graphile-worker and pg-boss on the same PostgreSQL, one after the other, and
@@ -28,6 +28,10 @@ const only = new Set(
 const outName = args.find((a) => a.startsWith("--out="))?.slice(6) ?? (quick ? "quick" : "latest");
 // --fleet=1000,5000: the fleet scenario's sizes instead of the mode's.
 const fleetArg = args.find((a) => a.startsWith("--fleet="))?.slice(8);
+// --fleet-auth=worker: the fleet's launchers sign in with a worker token each (default: the service token).
+const fleetAuthArg = args.find((a) => a.startsWith("--fleet-auth="))?.slice(13) ?? "service";
+if (fleetAuthArg !== "service" && fleetAuthArg !== "worker") throw new Error(`--fleet-auth must be service or worker, not ${fleetAuthArg}`);
+const fleetAuth: "service" | "worker" = fleetAuthArg;
 const sizes = { ...(quick ? QUICK : FULL), ...(fleetArg ? { fleetLaunchers: fleetArg.split(",").map(Number).filter((n) => n > 0) } : {}) };
 
 const started = now();
@@ -111,7 +115,7 @@ if (only.has("drain") || only.has("pickup")) {
 if (only.has("scale")) await section("scale", async () => void (scale = await scaleScenario(sizes)));
 if (only.has("recovery")) await section("recovery", async () => void (recovery = await recoveryScenario(sizes)));
 if (only.has("output")) await section("output", async () => void (output = await outputScenario(sizes)));
-if (only.has("fleet")) await section("fleet", async () => void (fleet = await fleetScenario(sizes)));
+if (only.has("fleet")) await section("fleet", async () => void (fleet = await fleetScenario(sizes, fleetAuth)));
 
 function fmtDrain(r: DrainRow) {
   return `drain ${r.system} [${r.variant}] W=${r.workers}: ${r.tasks_per_s}/s (claim p50 ${r.claim_ms?.p50 ?? "-"} ms), dup ${r.duplicates}`;
@@ -184,7 +188,7 @@ if (output) {
 
 for (const row of fleet?.rows ?? []) {
   targets.push({
-    target: `fleet ${row.launchers} launchers on one API: idle ≤ 20 DB transactions/s in total`,
+    target: `fleet ${row.launchers} launchers on one API (${row.auth} tokens): idle ≤ 20 DB transactions/s in total`,
     met: row.idle_xact_per_s <= 20,
     detail: `${row.idle_xact_per_s} xact/s (pg-boss, ${row.launchers} idle workers: ${row.pgboss_idle_xact_per_s ?? "?"} xact/s = ${row.ratio_pgboss_to_ours ?? "?"}× ours); API CPU ${row.api_cpu_percent_idle}% idle, RSS ${row.api_rss_mb} MB; load ${row.loadavg.join(" ")}`,
   });

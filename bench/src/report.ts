@@ -122,7 +122,7 @@ export function renderMarkdown(r: {
       table(
         ["launchers", "idle DB xact/s", "pg-boss idle xact/s (same N)", "pg-boss ×", "pickup p50 ms", "p99 ms", "picked", "twice", "lost", "API CPU idle / pickup", "API RSS MB", "load"],
         r.fleet.rows.map((f) => [
-          f.launchers,
+          `${f.launchers} (${f.auth ?? "service"} tokens)`,
           f.idle_xact_per_s,
           v(f.pgboss_idle_xact_per_s),
           v(f.ratio_pgboss_to_ours),

@@ -107,6 +107,12 @@ describe("API faults", () => {
     const workers = Array.from({ length: 3 }, (_, i) => startFakeWorker({ apiBase: () => api.apiBase, token: api.serviceToken, workerId: `pg-w${i}` }));
     await waitFor("50 claims", async () => (workers.reduce((s, w) => s + w.log.claims.length, 0) >= 50 ? true : undefined));
 
+    // A worker token in use before the restart (cached by the API while its LISTEN is up).
+    const issued = await rest("POST", "/workers/tokens", { worker_id: "pg-wt", workspace_ids: null });
+    expect(issued.status).toBe(200);
+    const asWorkerToken = restClient(api.apiBase, { "x-ops-worker-token": issued.body.token as string });
+    expect((await asWorkerToken("GET", "/dispatch/credential")).status).toBe(200);
+
     pg.stop("fast");
     // While the database is down: answers are 503 UNAVAILABLE, promptly, never a hang or a crash.
     const during = await fetch(`${api.apiBase}/dispatch/health`, {
@@ -133,6 +139,32 @@ describe("API faults", () => {
     const t = (await rest("POST", "/tasks", { title: "after restart", execution: "interactive", agent_slug: "hermes" })).body;
     await rest("POST", `/tasks/${t.id}/dispatch`);
     expect((await parked).claimed).toBe(true);
+
+    // The worker-token cache's LISTEN came back too: the pre-restart token is accepted, and a
+    // token is cached again — a revoke written behind the API's back, without NOTIFY, is not
+    // seen (no credential read; only done while LISTEN is up). Retried with a fresh token
+    // while the LISTEN is still coming back (bypassed then: the revoke is seen at once).
+    expect((await asWorkerToken("GET", "/dispatch/credential")).status).toBe(200);
+    const direct = postgres(pg.url, { max: 1, onnotice: () => {} });
+    try {
+      let n = 0;
+      const cached = await waitFor(
+        "a worker token cached again after the restart",
+        async () => {
+          const t = await rest("POST", "/workers/tokens", { worker_id: `pg-wt-${++n}`, workspace_ids: null });
+          const as = restClient(api.apiBase, { "x-ops-worker-token": t.body.token as string });
+          if ((await as("GET", "/dispatch/credential")).status !== 200) return undefined;
+          await direct`update worker_credentials set revoked_at = now(), revoked_by = 'fault test' where id = ${t.body.credential.id as number}`;
+          return (await as("GET", "/dispatch/credential")).status === 200 ? { as, id: t.body.credential.id as number } : undefined;
+        },
+        20_000,
+      );
+      // …and the NOTIFY a revoke sends drops it: refused long before the 30–60 s backstop.
+      await direct`select pg_notify('ops_worker_credentials_changed', ${String(cached.id)})`;
+      await waitFor("the revoke's NOTIFY honoured", async () => ((await cached.as("GET", "/dispatch/credential")).status === 401 ? true : undefined), 5000);
+    } finally {
+      await direct.end();
+    }
 
     const tally = await waitFor("every task settled", async () => settled(await outcome(pg.url, "pg"), TOTAL));
     await Promise.all(workers.map((w) => w.stop()));

@@ -1,5 +1,8 @@
 import { WORKER_TOKEN_HEADER } from "@ops/contract";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { OpsDatabase } from "@ops/db";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { WORKER_CREDENTIALS_CHANNEL, WorkerTokenCache } from "../src/auth/worker-token.ts";
 import { ADMIN_DATABASE_URL } from "../../../tests/support/postgres.ts";
 import { createUser, sqlRows, startTestApi, type TestApi } from "./harness.ts";
 
@@ -241,7 +244,16 @@ describe("a worker token", () => {
       const { token, id } = await issue("vm-revoked", [1]);
       const onSecond = () => second.restAs({ [WORKER_TOKEN_HEADER]: token })("POST", "/dispatch/heartbeat", heartbeatBody("vm-revoked"));
       expect((await onSecond()).status).toBe(200);
+      // The second instance now serves this token from its cache (no database read).
+      const lookups = second.deps.workerTokens.lookups;
+      expect((await onSecond()).status).toBe(200);
+      expect(second.deps.workerTokens.lookups).toBe(lookups);
+      // The revoke's NOTIFY reaches the second instance at commit, before the revoke's answer; its
+      // handling there and the next HTTP request are two sockets of one event loop, so the test
+      // waits for the invalidation itself (no sleep) rather than assume which is read first.
+      const dropped = second.deps.workerTokens.invalidated(id);
       expect((await api.restAs(ws1Admin)("POST", `/workers/tokens/${id}/revoke`)).status).toBe(200);
+      await dropped;
       const refused = await onSecond();
       expect(refused.status).toBe(401);
       expect(refused.body.error).toEqual({ code: "UNAUTHORIZED", message: "invalid or revoked worker token" });
@@ -249,6 +261,124 @@ describe("a worker token", () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe("the per-instance worker token cache (issue 12)", () => {
+  const listenPid = async () =>
+    (
+      await sqlRows<{ pid: number }>(
+        api,
+        `select pid from pg_stat_activity where datname = current_database() and query ilike 'listen%${WORKER_CREDENTIALS_CHANNEL}%'`,
+      )
+    ).map((r) => r.pid);
+
+  it("serves a warm token without reading the database: N requests, no credential lookup", async () => {
+    const { token, id } = await issue("vm-warm", [1]);
+    const cache = api.deps.workerTokens;
+    expect(cache.active).toBe(true);
+    expect((await asWorker(token)("GET", "/dispatch/credential")).status).toBe(200);
+    const lookups = cache.lookups;
+    for (let i = 0; i < 20; i++) {
+      expect((await asWorker(token)("POST", "/dispatch/heartbeat", heartbeatBody("vm-warm"))).status).toBe(200);
+    }
+    expect(cache.lookups).toBe(lookups);
+    // Proof that no request read the row: revoked behind the API's back (no NOTIFY), the copy still answers…
+    await sqlRows(api, `update worker_credentials set revoked_at = now(), revoked_by = 'test' where id = ${id}`);
+    expect((await asWorker(token)("GET", "/dispatch/credential")).status).toBe(200);
+    // …until the NOTIFY a revoke sends arrives.
+    const dropped = cache.invalidated(id);
+    await sqlRows(api, `select pg_notify('${WORKER_CREDENTIALS_CHANNEL}', '${id}')`);
+    await dropped;
+    expect((await asWorker(token)("GET", "/dispatch/credential")).status).toBe(401);
+    expect(cache.lookups).toBe(lookups + 1);
+  });
+
+  it("never caches an unknown token: each attempt reads the database and gets 401", async () => {
+    const cache = api.deps.workerTokens;
+    const lookups = cache.lookups;
+    for (let i = 0; i < 3; i++) expect((await asWorker(`opsw_${"x".repeat(43)}`)("GET", "/dispatch/credential")).status).toBe(401);
+    expect(cache.lookups).toBe(lookups + 3);
+  });
+
+  it("is cleared when the LISTEN connection drops, so a change missed meanwhile is seen", async () => {
+    const { token, id } = await issue("vm-drop", [1]);
+    const cache = api.deps.workerTokens;
+    expect((await asWorker(token)("GET", "/dispatch/credential")).status).toBe(200);
+    await sqlRows(api, `update worker_credentials set revoked_at = now(), revoked_by = 'test' where id = ${id}`);
+    expect((await asWorker(token)("GET", "/dispatch/credential")).status).toBe(200);
+    const drops = cache.listenDrops;
+    const pids = await listenPid();
+    expect(pids.length).toBeGreaterThan(0);
+    await sqlRows(api, `select pg_terminate_backend(pid) from pg_stat_activity where pid in (${pids.join(",")})`);
+    await vi.waitFor(() => expect(cache.listenDrops).toBeGreaterThan(drops), { timeout: 10_000 });
+    // Down (bypassed) or already back (cleared): either way the next request reads the database.
+    expect((await asWorker(token)("GET", "/dispatch/credential")).status).toBe(401);
+    await vi.waitFor(() => expect(cache.active).toBe(true), { timeout: 10_000 });
+    const { token: fresh } = await issue("vm-after-drop", [1]);
+    expect((await asWorker(fresh)("GET", "/dispatch/credential")).status).toBe(200);
+    const lookups = cache.lookups;
+    expect((await asWorker(fresh)("GET", "/dispatch/credential")).status).toBe(200);
+    expect(cache.lookups).toBe(lookups);
+  });
+
+  it("is bypassed while LISTEN is down: every request reads the database, and caching resumes when it is back", async () => {
+    // The instance's own LISTEN comes back within milliseconds of a drop; this cache's
+    // LISTEN callbacks are held by the test so it can stay "down" as long as needed.
+    let down: (() => void) | undefined;
+    let up: (() => void) | undefined;
+    const database: OpsDatabase = {
+      ...api.database,
+      listen: (channel, onPayload, onListen, onClose) => {
+        up = onListen;
+        down = onClose;
+        return api.database.listen(channel, onPayload);
+      },
+    };
+    const cache = new WorkerTokenCache(api.database.db, database, pino({ level: "silent" }), 1000);
+    await cache.start();
+    try {
+      const { token, id } = await issue("vm-down", [1]);
+      expect(await cache.principal(token)).toMatchObject({ kind: "worker", workerId: "vm-down", workspaceIds: [1] });
+      const warm = cache.lookups;
+      await cache.principal(token);
+      expect(cache.lookups).toBe(warm);
+      down!();
+      expect(cache.active).toBe(false);
+      expect(cache.size).toBe(0);
+      for (let i = 1; i <= 3; i++) {
+        expect(await cache.principal(token)).toMatchObject({ workerId: "vm-down" });
+        expect(cache.lookups).toBe(warm + i);
+      }
+      expect(cache.size).toBe(0);
+      // A revoke whose NOTIFY this cache cannot hear is honoured at the next request.
+      await sqlRows(api, `update worker_credentials set revoked_at = now(), revoked_by = 'test' where id = ${id}`);
+      expect(await cache.principal(token)).toBeUndefined();
+      up!();
+      const { token: other } = await issue("vm-up", [1]);
+      await cache.principal(other);
+      const back = cache.lookups;
+      await cache.principal(other);
+      expect(cache.lookups).toBe(back);
+    } finally {
+      await cache.stop();
+    }
+  });
+
+  it("refreshes last use of cached tokens in the batch written at the flush, once the copy says more than a minute", async () => {
+    const a = await issue("vm-batch-a", [1]);
+    const b = await issue("vm-batch-b", [1]);
+    const cache = api.deps.workerTokens;
+    await asWorker(a.token)("GET", "/dispatch/credential");
+    await asWorker(b.token)("GET", "/dispatch/credential");
+    // Last used more than a minute ago (as after a quiet minute): the next cached uses queue a refresh.
+    await sqlRows(api, `update worker_credentials set last_used_at = now() - interval '5 minutes' where id in (${a.id}, ${b.id})`);
+    await cache.revalidate();
+    await asWorker(a.token)("GET", "/dispatch/credential");
+    await asWorker(b.token)("GET", "/dispatch/credential");
+    await cache.flush();
+    const rows = await sqlRows<{ fresh: boolean }>(api, `select last_used_at > now() - interval '1 minute' as fresh from worker_credentials where id in (${a.id}, ${b.id})`);
+    expect(rows.map((r) => r.fresh)).toEqual([true, true]);
   });
 });
 

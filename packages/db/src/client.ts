@@ -22,8 +22,11 @@ export interface OpsDatabase {
    * Subscribes to a NOTIFY channel; resolves once the LISTEN is active.
    * `onListen` runs each time the LISTEN is (re)established — after a reconnect
    * notifications sent meanwhile are lost, so a cache reloads there.
+   * `onClose` runs each time the LISTEN connection is lost (PostgreSQL only):
+   * from then until the next `onListen`, notifications are not delivered, so a
+   * cache that relies on them must not be trusted in between.
    */
-  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void, onClose?: () => void): Promise<() => Promise<void>>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -56,13 +59,44 @@ function openPostgres(url: string, max: number): OpsDatabase {
   return {
     db,
     kind: "postgres",
-    async listen(channel, onPayload, onListen) {
+    async listen(channel, onPayload, onListen, onClose) {
       const sub = await client.listen(channel, onPayload, onListen);
-      return () => sub.unlisten();
+      if (!onClose) return () => sub.unlisten();
+      closeWatchers(client).add(onClose);
+      return async () => {
+        closeWatchers(client).delete(onClose);
+        await sub.unlisten();
+      };
     },
     migrate: () => migratePostgres(db as never, { migrationsFolder }),
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+type ListenSql = { options: { onclose?: (id: number) => void } };
+const watchers = new WeakMap<object, Set<() => void>>();
+
+/**
+ * The callbacks told when postgres.js's LISTEN connection closes. postgres.js
+ * keeps that connection (`sql.listen.sql`, created by the first listen) to
+ * itself and re-LISTENs after a close, calling each `onlisten` again, but
+ * says nothing at the close; its own `onclose` option is read at every close,
+ * so it is wrapped here once (postgres 3.4.x; the fault tests cover it).
+ */
+function closeWatchers(client: postgres.Sql): Set<() => void> {
+  let set = watchers.get(client);
+  if (set) return set;
+  const listenSql = (client.listen as unknown as { sql?: ListenSql }).sql;
+  if (!listenSql?.options) throw new Error("postgres.js LISTEN connection not found: cannot watch it close");
+  const own = listenSql.options.onclose;
+  const fresh = new Set<() => void>();
+  listenSql.options.onclose = (id) => {
+    for (const fn of fresh) fn();
+    own?.(id);
+  };
+  watchers.set(client, fresh);
+  set = fresh;
+  return set;
 }
 
 async function openPglite(dataDir: string): Promise<OpsDatabase> {
@@ -72,6 +106,7 @@ async function openPglite(dataDir: string): Promise<OpsDatabase> {
   return {
     db,
     kind: "pglite",
+    // In-process: the LISTEN never drops, so onClose is never called.
     async listen(channel, onPayload, onListen) {
       const unsubscribe = await client.listen(channel, onPayload);
       onListen?.();

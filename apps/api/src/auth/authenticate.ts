@@ -1,7 +1,7 @@
 import { SERVICE_TOKEN_HEADER, TASK_TOKEN_HEADER, WORKER_TOKEN_HEADER } from "@ops/contract";
 import { type Db, memberships, readSetting, sessions, taskTokens, users } from "@ops/db";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { workerPrincipal } from "./worker-token.ts";
+import type { WorkerTokenCache } from "./worker-token.ts";
 import { OpsError } from "../errors.ts";
 import { hashToken, tokenMatchesHash } from "./crypto.ts";
 import type { Principal, Role } from "./principal.ts";
@@ -62,6 +62,7 @@ const header = (headers: Headers, name: string) => {
 export async function authenticate(
   db: Db,
   verifier: ServiceTokenVerifier,
+  workerTokens: WorkerTokenCache,
   headers: Headers,
   sessionCookie: string | undefined,
 ): Promise<Principal> {
@@ -72,7 +73,7 @@ export async function authenticate(
   }
   const workerToken = header(headers, WORKER_TOKEN_HEADER);
   if (workerToken !== undefined) {
-    const principal = await workerPrincipal(db, workerToken);
+    const principal = await workerTokens.principal(workerToken);
     if (!principal) throw new OpsError("UNAUTHORIZED", "invalid or revoked worker token");
     return principal;
   }

@@ -1,7 +1,7 @@
 import type { Contract, ProcedureInput, TWorkerCredential } from "@ops/contract";
 import { type Db, type DbOrTx, workerCredentials, workerHeartbeats, workspaces } from "@ops/db";
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { generateWorkerToken } from "../auth/worker-token.ts";
+import { generateWorkerToken, notifyCredentialChanged } from "../auth/worker-token.ts";
 import { actorName, adminWorkspaces, assertWorkspaceRole, isInstanceOperator, type Principal } from "../auth/principal.ts";
 import { hashToken } from "../auth/crypto.ts";
 import { audit } from "../audit.ts";
@@ -120,6 +120,8 @@ export async function revokeWorkerToken(db: Db, principal: Principal, id: number
       .set({ revokedAt: new Date(), revokedBy: actorName(principal) })
       .where(eq(workerCredentials.id, id))
       .returning();
+    // In the same transaction: every instance's cached copy is dropped at commit (any change of worker id or pool must do the same).
+    await notifyCredentialChanged(tx, id);
     await audit(tx, {
       actor: actorName(principal),
       action: "worker_token.revoked",

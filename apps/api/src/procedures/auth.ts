@@ -15,7 +15,7 @@ export const authProcedures: ApiImplementation["auth"] = {
     }
     const session = await login(ctx.db, input.username, input.password, ctx.ip);
     ctx.cookies.set(session.cookie, session.expiresAt);
-    const principal = await authenticate(ctx.db, ctx.deps.serviceTokens, {}, session.cookie);
+    const principal = await authenticate(ctx.db, ctx.deps.serviceTokens, ctx.deps.workerTokens, {}, session.cookie);
     return { me: describePrincipal(principal) };
   },
   logout: async ({ ctx }) => {

@@ -22,7 +22,7 @@ export function createRequestContext(deps: AppDeps, req: FastifyRequest, reply: 
     db: deps.database.db,
     principal: { kind: "anonymous" },
     resolvePrincipal: () => {
-      principal ??= authenticate(deps.database.db, deps.serviceTokens, req.headers, cookie);
+      principal ??= authenticate(deps.database.db, deps.serviceTokens, deps.workerTokens, req.headers, cookie);
       return principal;
     },
     ip: req.ip ?? null,
