@@ -251,10 +251,11 @@ describe("fleet dispatch on postgres", () => {
       await new Promise((r) => setTimeout(r, 4000));
       const after = await xacts(2000);
       const [few, many] = [after[0]! - before[0]!, after[1]! - before[1]!];
-      // The old loop (one claim per parked request per tick) would have cost 45 × ~60 more here.
+      // The old loop (one claim per parked request per tick) would have cost 45 × ~60 = ~2,700 more here;
+      // the margin only absorbs tick jitter between two instances on a loaded machine (79 vs 68 seen at load 8).
       console.log(`[fleet idle] transactions over the same ~6 s of 100 ms ticks: 5 parked → ${few}, 50 parked → ${many}`);
       expect(few).toBeGreaterThan(0);
-      expect(many).toBeLessThanOrEqual(few + 10);
+      expect(many).toBeLessThanOrEqual(Math.ceil(few * 1.5) + 20);
     } finally {
       for (const r of reqs) r.abort();
       await Promise.all(reqs.map((r) => r.done));
