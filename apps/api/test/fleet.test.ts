@@ -175,12 +175,14 @@ describe("fleet dispatch on postgres", () => {
       await req.done;
       await waitFor("the request gone", async () => (parkedCount() === 0 ? true : undefined));
     });
+    // "Back in the queue" means claimed and then released (attempt 1, queued again): a task still
+    // queued at attempt 0 is one whose claim has not committed yet, right after the lock went.
     const row = await waitFor("the task back in the queue", async () => {
       const [r] = await sqlRows<{ status: string; claimed_by: string | null; claim_attempt: number }>(
         api,
         `select status, claimed_by, claim_attempt from tasks where id = ${taskId}`,
       );
-      return r?.status === "queued" ? r : undefined;
+      return r?.status === "queued" && r.claim_attempt === 1 ? r : undefined;
     });
     expect(row.claimed_by).toBeNull();
     // The unstarted attempt leaves no run and no token behind.
@@ -213,8 +215,8 @@ describe("fleet dispatch on postgres", () => {
       await observer.end();
     }
     await waitFor("the task back in the queue", async () => {
-      const [r] = await sqlRows<{ status: string }>(api, `select status from tasks where id = ${t.id}`);
-      return r?.status === "queued" ? true : undefined;
+      const [r] = await sqlRows<{ status: string; claim_attempt: number }>(api, `select status, claim_attempt from tasks where id = ${t.id}`);
+      return r?.status === "queued" && r.claim_attempt === 1 ? true : undefined;
     });
     expect(await sqlRows(api, `select 1 from task_runs where task_id = ${t.id}`)).toHaveLength(0);
   });
