@@ -31,16 +31,19 @@ interface CredentialRow {
   lastUsedAt: Date | null;
 }
 
+/** What a request needs of its worker credential, read alike on a cache miss and on revalidation. */
+const CREDENTIAL_COLUMNS = {
+  id: workerCredentials.id,
+  workerId: workerCredentials.workerId,
+  label: workerCredentials.label,
+  workspaceIds: workerCredentials.workspaceIds,
+  lastUsedAt: workerCredentials.lastUsedAt,
+};
+
 /** The active (not revoked) credential of a token hash: one indexed read. */
 async function readCredential(db: Db, tokenHash: string): Promise<CredentialRow | undefined> {
   const [row] = await db
-    .select({
-      id: workerCredentials.id,
-      workerId: workerCredentials.workerId,
-      label: workerCredentials.label,
-      workspaceIds: workerCredentials.workspaceIds,
-      lastUsedAt: workerCredentials.lastUsedAt,
-    })
+    .select(CREDENTIAL_COLUMNS)
     .from(workerCredentials)
     .where(and(eq(workerCredentials.tokenHash, tokenHash), isNull(workerCredentials.revokedAt)));
   return row;
@@ -325,14 +328,7 @@ export class WorkerTokenCache {
     const version = this.version;
     const startedAt = Date.now();
     const rows = await this.db
-      .select({
-        id: workerCredentials.id,
-        workerId: workerCredentials.workerId,
-        label: workerCredentials.label,
-        workspaceIds: workerCredentials.workspaceIds,
-        lastUsedAt: workerCredentials.lastUsedAt,
-        tokenHash: workerCredentials.tokenHash,
-      })
+      .select({ ...CREDENTIAL_COLUMNS, tokenHash: workerCredentials.tokenHash })
       .from(workerCredentials)
       .where(and(anyId(used.map(([, e]) => e.row.id)), isNull(workerCredentials.revokedAt)));
     // Something was invalidated while this ran: the entries it concerned are gone; leave the rest to the next pass.
