@@ -68,7 +68,7 @@ export interface FleetDiag {
   api: LoopStats | null;
   /** Pickup timed by a process of its own while the fleet is parked, and the API during it. */
   probe: {
-    /** Queued through POST /tasks/:id/dispatch (every other task). */
+    /** Queued through POST /tasks/:id/dispatch (a third of the tasks). */
     pickup_ms: Stats;
     /** Queued by one SQL statement (update + pg_notify): the claim side alone. */
     pickup_sql_enqueue_ms: Stats;
@@ -77,6 +77,10 @@ export interface FleetDiag {
     heartbeat_ms: Stats;
     /** `select 1` from the probe: a PostgreSQL round trip. */
     select1_ms: Stats;
+    /** The SQL enqueue alone (update to queued, no NOTIFY, nobody parked). */
+    sql_enqueue_ms: Stats;
+    /** `dispatch/next` with wait_ms 0 on a queued task: claim statement + HTTP, no NOTIFY or dispatcher. */
+    direct_claim_ms: Stats;
     missed: number;
     loop: LoopStats;
     api: LoopStats | null;
@@ -230,10 +234,18 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
       }, (i / ids.length) * HEARTBEAT_S * 1000);
       timers.push(start);
     });
-    const launcher = async (id: string) => {
+    // The first wait of launcher i ends at (i / n) of WAIT_MS (at least 1 s): their
+    // re-parks are then spread evenly over the 25 s, as in a fleet whose launchers
+    // started at different times. Started together with the same wait, all N
+    // re-parked within the same second or two every 25 s — a burst the simulator
+    // made, not the fleet (at 5,000 it stalled the API's event loop for up to
+    // 191 ms and put the pickup p99 at 107 ms; see bench/README.md).
+    const launcher = async (id: string, i: number) => {
+      let waitMs = Math.max(1000, Math.round((i / n) * WAIT_MS));
       while (!stop) {
         parked++;
-        const r = await client.post("/dispatch/next", { worker_id: id, agent_slugs: ["opencode"], wait_ms: WAIT_MS });
+        const r = await client.post("/dispatch/next", { worker_id: id, agent_slugs: ["opencode"], wait_ms: waitMs });
+        waitMs = WAIT_MS;
         parked--;
         if (!r?.claimed) {
           // A failed call (a keep-alive socket the server closed as it was reused: ECONNRESET) is retried, as a launcher does.
@@ -253,7 +265,7 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
         waiting.get(taskId)?.();
       }
     };
-    const running = ids.map((id) => launcher(id));
+    const running = ids.map((id, i) => launcher(id, i));
     // Everyone parked: the API has all N requests (their first claims, or "known empty", are done).
     const parkDeadline = now() + 60_000;
     while (parked < n && now() < parkDeadline) await sleep(100);

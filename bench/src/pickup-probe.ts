@@ -8,9 +8,12 @@ import { now, pool, sleep, stats } from "./util.ts";
 // in the same event loop; this process only does the probe, so what it
 // measures is the API (and PostgreSQL) under the fleet's load. Started by the
 // fleet scenario with FLEET_DIAG_DIR set; prints one JSON line.
-// Tasks alternate between the two ways of queueing them: the REST call
-// (POST /tasks/:id/dispatch, as the fleet's pickup) and one SQL statement
-// (update to queued + pg_notify: the claim side alone). Between pickups it
+// Tasks rotate through three ways: queued by the REST call (POST
+// /tasks/:id/dispatch, as the fleet's pickup) or by one SQL statement (update
+// to queued + pg_notify: the claim side alone) while the probe is parked; or
+// queued by SQL while it is not parked, then claimed by `dispatch/next` with
+// wait_ms 0 (the claim statement and its HTTP round trip, no NOTIFY, no
+// dispatcher; both timed). Between pickups it
 // times a heartbeat (an API round trip that writes nothing: HTTP, auth,
 // validation) and `select 1` (a PostgreSQL round trip), the floors under them.
 //   API_BASE=… TOKEN=… DATABASE_URL=… TASK_IDS=1,2,3 node --import tsx bench/src/pickup-probe.ts
@@ -62,9 +65,30 @@ const pickupSql: number[] = [];
 const enqueueCall: number[] = [];
 const heartbeatMs: number[] = [];
 const select1Ms: number[] = [];
+const sqlEnqueueMs: number[] = [];
+const directClaimMs: number[] = [];
 let missed = 0;
+const report = async (r: any) => {
+  const taskId = Number(r.task.id);
+  await post(`/dispatch/tasks/${taskId}/started`, {
+    worker_id: workerId, attempt: r.attempt, pid: process.pid, command: ["bench-agent"], log_path: "/tmp/probe.log", err_log_path: "/tmp/probe.err.log",
+  });
+  await post(`/dispatch/tasks/${taskId}/finished`, { worker_id: workerId, attempt: r.attempt, exit_code: 0, duration_ms: 1 });
+};
 for (const [i, id] of taskIds.entries()) {
-  const viaSql = i % 2 === 1;
+  if (i % 3 === 2) {
+    let t = now();
+    await sql`update tasks set status = 'queued', queued_at = now(), updated_at = now() where id = ${id}`;
+    sqlEnqueueMs.push(now() - t);
+    t = now();
+    const r = await post("/dispatch/next", { worker_id: workerId, agent_slugs: ["codex"], wait_ms: 0 });
+    if (r?.claimed) {
+      directClaimMs.push(now() - t);
+      await report(r);
+    } else missed++;
+    continue;
+  }
+  const viaSql = i % 3 === 1;
   let t = now();
   await heartbeat();
   heartbeatMs.push(now() - t);
@@ -92,11 +116,7 @@ for (const [i, id] of taskIds.entries()) {
     continue;
   }
   (viaSql ? pickupSql : pickup).push(got.at - t0);
-  const taskId = Number(got.r.task.id);
-  await post(`/dispatch/tasks/${taskId}/started`, {
-    worker_id: workerId, attempt: got.r.attempt, pid: process.pid, command: ["bench-agent"], log_path: "/tmp/probe.log", err_log_path: "/tmp/probe.err.log",
-  });
-  await post(`/dispatch/tasks/${taskId}/finished`, { worker_id: workerId, attempt: got.r.attempt, exit_code: 0, duration_ms: 1 });
+  await report(got.r);
 }
 const loopFigures = await loop.end();
 clearInterval(beat);
@@ -108,6 +128,8 @@ const figures = {
   enqueue_call_ms: stats(enqueueCall),
   heartbeat_ms: stats(heartbeatMs),
   select1_ms: stats(select1Ms),
+  sql_enqueue_ms: stats(sqlEnqueueMs),
+  direct_claim_ms: stats(directClaimMs),
   missed,
   loop: loopFigures,
 };
