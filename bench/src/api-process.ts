@@ -33,11 +33,23 @@ export interface SpawnedApi {
  * kill reaches the server itself) on a PostgreSQL database and waits until it
  * answers.
  */
-export async function spawnApi(options: { databaseUrl: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<SpawnedApi> {
+export async function spawnApi(options: {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+  /** A module loaded after tsx (`--import`), e.g. the fleet scenario's `api-preload.ts`. */
+  preload?: string;
+}): Promise<SpawnedApi> {
   const port = await freePort();
   const serviceToken = `bench-service-token-${port}-0123456789abcdef`;
   let out = "";
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", join(REPO_ROOT, "apps/api/src/main.ts")], {
+  const child: ChildProcess = spawn(process.execPath, [
+      ...(options.nodeArgs ?? []),
+      "--import",
+      "tsx",
+      ...(options.preload ? ["--import", options.preload] : []),
+      join(REPO_ROOT, "apps/api/src/main.ts"),
+    ], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -1,8 +1,12 @@
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { join } from "node:path";
 import { WORKER_TOKEN_PREFIX } from "@ops/contract";
+import { REPO_ROOT } from "./api-process.ts";
 import { heartbeatBody } from "./client.ts";
+import { type LoopStats, loopStats } from "./loop-stats.ts";
 import { preloadQueued, startOurSystem } from "./ours.ts";
 import { startPgBoss } from "./peers.ts";
 import type { Sizes } from "./types.ts";
@@ -22,6 +26,13 @@ import { idleXactRate, log, machine, now, round, sleep, type Stats, stats } from
 // launchers do, instead of the shared service token. The tokens are issued in
 // bulk straight into worker_credentials before the fleet starts. The pg-boss
 // column is skipped then: it does not depend on how our launchers sign in.
+//
+// `FLEET_DIAG_DIR=/tmp/diag` (where the pickup time goes): the API runs with
+// `api-preload.ts`, and for the pickup window the simulator and the API each
+// report event-loop delay and GC pauses (and, with FLEET_PROFILE=1, a CPU
+// profile of the window into that directory); then, with the fleet still
+// parked, `pickup-probe.ts` times the same number of pickups from a process of
+// its own (one launcher on a slug the fleet does not serve; see the file).
 
 export type FleetAuth = "service" | "worker";
 
@@ -46,6 +57,35 @@ export interface FleetRow {
   /** What they were: "<path> <status or socket error>" → count. */
   http_error_kinds: Record<string, number>;
   loadavg: number[];
+  /** FLEET_DIAG_DIR only: where the pickup time went. */
+  diag?: FleetDiag;
+}
+
+export interface FleetDiag {
+  /** The simulator's own event loop and GC during the fleet's pickup window. */
+  simulator: LoopStats;
+  /** The API's, same window (api-preload.ts). */
+  api: LoopStats | null;
+  /** Pickup timed by a process of its own while the fleet is parked, and the API during it. */
+  probe: {
+    /** Queued through POST /tasks/:id/dispatch (a third of the tasks). */
+    pickup_ms: Stats;
+    /** Queued by one SQL statement (update + pg_notify): the claim side alone. */
+    pickup_sql_enqueue_ms: Stats;
+    enqueue_call_ms: Stats;
+    /** A heartbeat's round trip (HTTP, auth, validation; no database write). */
+    heartbeat_ms: Stats;
+    /** `select 1` from the probe: a PostgreSQL round trip. */
+    select1_ms: Stats;
+    /** The SQL enqueue alone (update to queued, no NOTIFY, nobody parked). */
+    sql_enqueue_ms: Stats;
+    /** `dispatch/next` with wait_ms 0 on a queued task: claim statement + HTTP, no NOTIFY or dispatcher. */
+    direct_claim_ms: Stats;
+    missed: number;
+    loop: LoopStats;
+    api: LoopStats | null;
+    loadavg: number[];
+  } | null;
 }
 
 export interface FleetResult {
@@ -129,8 +169,42 @@ async function issueWorkerTokens(sql: Awaited<ReturnType<typeof startOurSystem>>
   return tokens;
 }
 
+const DIAG_DIR = process.env.FLEET_DIAG_DIR;
+const PROFILE = process.env.FLEET_PROFILE === "1";
+
+/** Starts/ends a window in the API's preload (SIGUSR2) and reads its figures once written. */
+async function apiWindow(pid: number, file: string, end: boolean): Promise<LoopStats | null> {
+  if (end) rmSync(file, { force: true });
+  process.kill(pid, "SIGUSR2");
+  if (!end) return null;
+  const deadline = now() + 10_000;
+  while (!existsSync(file) && now() < deadline) await sleep(50);
+  await sleep(50);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as LoopStats) : null;
+}
+
+/** Runs `pickup-probe.ts` in a process of its own against the API and returns its figures. */
+function runProbe(env: Record<string, string>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", join(REPO_ROOT, "bench/src/pickup-probe.ts")],
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 600_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split("\n").pop()!))),
+    );
+  });
+}
+
 async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<FleetRow> {
-  const sys = await startOurSystem("ops_bench_fleet");
+  if (DIAG_DIR) mkdirSync(DIAG_DIR, { recursive: true });
+  const statsFile = DIAG_DIR ? join(DIAG_DIR, `api-loop-${n}.json`) : "";
+  const sys = await startOurSystem(
+    "ops_bench_fleet",
+    DIAG_DIR ? { BENCH_LOOP_STATS_FILE: statsFile, ...(PROFILE ? { BENCH_PROFILE_DIR: DIAG_DIR } : {}) } : {},
+    16,
+    DIAG_DIR ? join(REPO_ROOT, "bench/src/api-preload.ts") : undefined,
+  );
+  const simLoop = DIAG_DIR ? loopStats(PROFILE ? DIAG_DIR : undefined, `simulator-${n}`) : undefined;
   const ids = Array.from({ length: n }, (_, i) => `fleet-${String(i).padStart(5, "0")}`);
   const tokens = auth === "worker" ? await issueWorkerTokens(sys.sql, ids) : undefined;
   const client = fleetClient(sys.api.apiBase, (workerId): Record<string, string> =>
@@ -160,10 +234,18 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
       }, (i / ids.length) * HEARTBEAT_S * 1000);
       timers.push(start);
     });
-    const launcher = async (id: string) => {
+    // The first wait of launcher i ends at (i / n) of WAIT_MS (at least 1 s): their
+    // re-parks are then spread evenly over the 25 s, as in a fleet whose launchers
+    // started at different times. Started together with the same wait, all N
+    // re-parked within the same second or two every 25 s — a burst the simulator
+    // made, not the fleet (at 5,000 it stalled the API's event loop for up to
+    // 191 ms and put the pickup p99 at 107 ms; see bench/README.md).
+    const launcher = async (id: string, i: number) => {
+      let waitMs = Math.max(1000, Math.round((i / n) * WAIT_MS));
       while (!stop) {
         parked++;
-        const r = await client.post("/dispatch/next", { worker_id: id, agent_slugs: ["opencode"], wait_ms: WAIT_MS });
+        const r = await client.post("/dispatch/next", { worker_id: id, agent_slugs: ["opencode"], wait_ms: waitMs });
+        waitMs = WAIT_MS;
         parked--;
         if (!r?.claimed) {
           // A failed call (a keep-alive socket the server closed as it was reused: ECONNRESET) is retried, as a launcher does.
@@ -183,7 +265,7 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
         waiting.get(taskId)?.();
       }
     };
-    const running = ids.map((id) => launcher(id));
+    const running = ids.map((id, i) => launcher(id, i));
     // Everyone parked: the API has all N requests (their first claims, or "known empty", are done).
     const parkDeadline = now() + 60_000;
     while (parked < n && now() < parkDeadline) await sleep(100);
@@ -202,6 +284,10 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
     // Pickup: tasks queued one at a time through the REST API while the fleet is parked.
     await preloadQueued(sys.sql, sys.agentId, sizes.fleetTasks, "backlog");
     const taskIds = (await sys.sql`select id from tasks where status = 'backlog' order by id`).map((r) => Number(r.id));
+    if (simLoop) {
+      await simLoop.begin();
+      await apiWindow(sys.api.pid, statsFile, false);
+    }
     const cpu2 = procStats(sys.api.pid);
     const t2 = now();
     for (const id of taskIds) {
@@ -213,6 +299,27 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
     }
     const cpu3 = procStats(sys.api.pid);
     const pickupCpu = round(((cpu3.cpuS - cpu2.cpuS) / ((now() - t2) / 1000)) * 100, 1);
+    let diag: FleetDiag | undefined;
+    if (simLoop) {
+      const simulator = await simLoop.end();
+      const api = await apiWindow(sys.api.pid, statsFile, true);
+      log(`fleet ${n} diag (pickup window): simulator ${JSON.stringify(simulator)}; API ${JSON.stringify(api)}`);
+      // The probe: its own tasks (codex, which no simulated launcher asks for), queued one at a time.
+      const [codex] = await sys.sql`select id from agents where slug = 'codex' and workspace_id = 1`;
+      await preloadQueued(sys.sql, Number(codex!.id), sizes.fleetTasks, "backlog");
+      const probeIds = (await sys.sql`select id from tasks where status = 'backlog' and agent_id = ${Number(codex!.id)} order by id`).map((r) => Number(r.id));
+      await apiWindow(sys.api.pid, statsFile, false);
+      const probe = await runProbe({
+        API_BASE: sys.api.apiBase,
+        TOKEN: sys.api.serviceToken,
+        DATABASE_URL: sys.db.url,
+        TASK_IDS: probeIds.join(","),
+        ...(PROFILE ? { BENCH_PROFILE_DIR: DIAG_DIR! } : {}),
+      });
+      const probeApi = await apiWindow(sys.api.pid, statsFile, true);
+      diag = { simulator, api, probe: { ...probe, api: probeApi, loadavg: machine().loadavg } };
+      log(`fleet ${n} diag (probe): ${JSON.stringify(diag.probe)}`);
+    }
     await sleep(500);
     const [row] = await sys.sql`select count(*)::int as n from tasks where status = 'review' and id in ${sys.sql(taskIds)}`;
     const finished = Number(row!.n);
@@ -235,6 +342,7 @@ async function fleetRun(n: number, sizes: Sizes, auth: FleetAuth): Promise<Fleet
       http_errors: client.errors(),
       http_error_kinds: client.kinds(),
       loadavg: machine().loadavg,
+      ...(diag ? { diag } : {}),
     };
     if (result.http_errors > 0) {
       log(`fleet ${n}: HTTP errors ${JSON.stringify(client.kinds())}`);

@@ -28,9 +28,9 @@ export interface OurSystem {
 }
 
 /** A fresh database and the real API process on it, dispatch enabled. */
-export async function startOurSystem(prefix: string, env: Record<string, string> = {}, poolMax = 16): Promise<OurSystem> {
+export async function startOurSystem(prefix: string, env: Record<string, string> = {}, poolMax = 16, preload?: string): Promise<OurSystem> {
   const db = await createFreshDatabase(prefix);
-  const api = await spawnApi({ databaseUrl: db.url, env: { LOG_LEVEL: "warn", ...env } });
+  const api = await spawnApi({ databaseUrl: db.url, env: { LOG_LEVEL: "warn", ...env }, preload });
   const sql = pool(db.url, poolMax);
   await sql.unsafe(EXEC_LOG_DDL);
   const rest = restClient(api.apiBase, api.serviceToken);
